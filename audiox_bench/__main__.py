@@ -1,0 +1,5 @@
+import sys
+
+from audiox_bench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,125 @@
+"""The ``audiox`` command line: run, list, leaderboard."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from audiox_bench import registry
+from audiox_bench.errors import AudioxError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``error: ...``, exit 2) instead of a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_FILE.py",
+                        help="import a module or .py file that registers tasks, explainers or metrics "
+                             "(repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="audiox", description="AudioX-Bench: benchmark explainers of audio classifiers.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run a benchmark and print its leaderboard")
+    run.add_argument("--task", action="append", default=[], metavar="SPEC",
+                     help="task SPEC, e.g. confound:split=t_dr-gtr (repeatable; default: confound)")
+    run.add_argument("--explainer", action="append", default=[], metavar="SPEC",
+                     help="explainer SPEC, e.g. audiolime:separator=hpss (repeatable; default: audiolime)")
+    run.add_argument("--metric", action="append", default=[], metavar="SPEC",
+                     help="metric SPEC (repeatable; default: topk_overlap)")
+    run.add_argument("--n-examples", type=int, default=None, help="examples per task (default 200; 20 with --quick)")
+    run.add_argument("--repeats", type=int, default=1, help="explanations per example, each with its own seed")
+    run.add_argument("--seed", type=int, default=0, help="root seed of the explainers' randomness")
+    run.add_argument("--quick", action="store_true", help="a small run for a first look (20 examples)")
+    run.add_argument("--out", type=Path, default=None, help="run directory (resumed if it holds the same spec)")
+    run.add_argument("--overwrite", action="store_true", help="replace a run directory holding another spec")
+    run.add_argument("--device", default="cpu", help="torch device of the task models (cpu, cuda, ...)")
+    run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    run.add_argument("--format", choices=("md", "csv"), default="md", help="format of the printed leaderboard")
+    _add_plugin_option(run)
+
+    listing = commands.add_parser("list", help="list registered tasks, explainers, metrics, separators")
+    listing.add_argument("kind", nargs="?", choices=("tasks", "explainers", "metrics", "separators"))
+    _add_plugin_option(listing)
+
+    board = commands.add_parser("leaderboard", help="print the leaderboard of a run directory again")
+    board.add_argument("run_dir", type=Path)
+    board.add_argument("--format", choices=("md", "csv"), default="md")
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from audiox_bench.runner import (DEFAULT_EXPLAINERS, DEFAULT_METRICS, DEFAULT_TASKS, QUICK_N_EXAMPLES,
+                                     RunSpec, run_benchmark)
+    from audiox_bench.tables import to_csv, to_markdown
+
+    n_examples = args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else 200)
+    spec = RunSpec(
+        tasks=tuple(args.task) or DEFAULT_TASKS,
+        explainers=tuple(args.explainer) or DEFAULT_EXPLAINERS,
+        metrics=tuple(args.metric) or DEFAULT_METRICS,
+        n_examples=n_examples, repeats=args.repeats, seed=args.seed, device=args.device,
+    )
+    result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
+    print(to_markdown(result.leaderboard) if args.format == "md" else to_csv(result.leaderboard), end="")
+    failed = sum(1 for r in result.records if r.get("error"))
+    where = f" in {args.out}" if args.out else ""
+    print(f"\n{len(result.records)} records{where} ({failed} failed), {result.seconds:.1f} s", file=sys.stderr)
+    if result.invalid_tasks:
+        print(f"error: tasks failed their validity check: {', '.join(result.invalid_tasks)}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    kinds = [args.kind] if args.kind else ["tasks", "explainers", "metrics", "separators"]
+    for kind in kinds:
+        reg = getattr(registry, kind)
+        print(f"{kind}:")
+        for name in reg.names():
+            print(f"  {name:<16} {reg.describe(name)}")
+    return 0
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from audiox_bench.runner import leaderboard_of
+    from audiox_bench.tables import to_csv, to_markdown
+
+    table = leaderboard_of(args.run_dir)
+    print(to_markdown(table) if args.format == "md" else to_csv(table), end="")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``audiox`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        for plugin in getattr(args, "plugin", []):
+            registry.load_plugin(plugin)
+        handler = {"run": _cmd_run, "list": _cmd_list, "leaderboard": _cmd_leaderboard}[args.command]
+        return handler(args)
+    except AudioxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

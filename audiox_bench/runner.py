@@ -1,0 +1,285 @@
+"""Expand a benchmark spec into work items, run them, and stream records to the run directory."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from audiox_bench import registry
+from audiox_bench.audio import check_audio
+from audiox_bench.contracts import Example, Explainer, Explanation, Metric, MetricInput
+from audiox_bench.errors import AudioxError, ExplainerOutputError
+from audiox_bench.store import LEADERBOARD, RunStore, read_records
+from audiox_bench.tables import leaderboard, to_csv, to_markdown
+from audiox_bench.task import Task
+
+QUICK_N_EXAMPLES = 20
+DEFAULT_TASKS = ("confound",)
+DEFAULT_EXPLAINERS = ("audiolime",)
+DEFAULT_METRICS = ("topk_overlap",)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run computes: tasks x explainers x examples x repeats, scored by metrics.
+
+    Attributes
+    ----------
+    tasks, explainers, metrics : tuple of str
+        SPEC strings (``name`` or ``name:key=value,...``).
+    n_examples : int
+        Examples per task.
+    repeats : int
+        Explanations per example with different seeds.
+    seed : int
+        Root seed of the explainers' randomness.
+    device : str
+        Torch device for task models.
+    """
+
+    tasks: tuple[str, ...] = DEFAULT_TASKS
+    explainers: tuple[str, ...] = DEFAULT_EXPLAINERS
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    n_examples: int = 200
+    repeats: int = 1
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.n_examples < 1:
+            raise AudioxError("--n-examples must be at least 1")
+        if self.repeats < 1:
+            raise AudioxError("--repeats must be at least 1")
+        for kind, specs in (("task", self.tasks), ("explainer", self.explainers), ("metric", self.metrics)):
+            if not specs:
+                raise AudioxError(f"at least one {kind} is needed")
+
+
+@dataclass
+class Benchmark:
+    """The built objects of a run spec, keyed by canonical SPEC string."""
+
+    tasks: dict[str, Task]
+    explainers: dict[str, Explainer]
+    metrics: dict[str, Metric]
+    spec: RunSpec
+
+    @staticmethod
+    def build(spec: RunSpec) -> Benchmark:
+        """Parse and construct everything first, so a typo fails before any heavy work."""
+        tasks = {registry.canonical_spec(registry.tasks, s): registry.tasks.build(s, device=spec.device)
+                 for s in spec.tasks}
+        explainers = {registry.canonical_spec(registry.explainers, s): registry.explainers.build(s)
+                      for s in spec.explainers}
+        metrics = {registry.canonical_spec(registry.metrics, s): registry.metrics.build(s) for s in spec.metrics}
+        for name, metric in metrics.items():
+            if not isinstance(metric, Metric):
+                raise AudioxError(f"metric {name!r} is not a Metric (got {type(metric).__name__})")
+        for name, explainer in explainers.items():
+            if not isinstance(explainer, Explainer):
+                raise AudioxError(f"explainer {name!r} is not an Explainer (got {type(explainer).__name__})")
+        return Benchmark(tasks, explainers, metrics, spec)
+
+    def metric_directions(self) -> dict[str, bool]:
+        return {m.name: m.higher_is_better for m in self.metrics.values()}
+
+    def run_info(self) -> dict[str, Any]:
+        return {
+            "spec": {"tasks": sorted(self.tasks), "explainers": sorted(self.explainers),
+                     "metrics": sorted(self.metrics), "n_examples": self.spec.n_examples,
+                     "repeats": self.spec.repeats, "seed": self.spec.seed},
+            "device": self.spec.device,
+            "metric_directions": self.metric_directions(),
+            "metric_descriptions": {m.name: m.description for m in self.metrics.values()},
+            "versions": package_versions(),
+            "git": git_hash(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        }
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_benchmark` returns."""
+
+    records: list[dict[str, Any]]
+    validity: dict[str, Any]
+    leaderboard: Any
+    invalid_tasks: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def item_seed(root: int, *parts: Any) -> int:
+    """A stable 32-bit seed for one work item (independent of run order and Python's hash salt)."""
+    text = "|".join([str(root), *map(str, parts)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("audiox-bench", "numpy", "torch", "librosa", "scikit-learn", "scipy", "pandas",
+                 "pretty_midi", "midirenderer", "soundfile"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_hash() -> str | None:
+    """The commit of the source tree, if it is a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def check_explanation(explanation: Any, n_components: int) -> Explanation:
+    """Reject what is not a usable explanation (wrong type, shape, NaN or infinite weights)."""
+    if not isinstance(explanation, Explanation):
+        raise ExplainerOutputError(f"explainer returned {type(explanation).__name__}, not an Explanation")
+    weights = np.asarray(explanation.weights, dtype=np.float64)
+    if weights.shape != (n_components,):
+        raise ExplainerOutputError(f"explainer returned weights of shape {weights.shape}, expected ({n_components},)")
+    if not np.all(np.isfinite(weights)):
+        raise ExplainerOutputError("explainer returned NaN or infinite weights")
+    if len(explanation.components) != n_components:
+        raise ExplainerOutputError("explainer returned a component list of the wrong length")
+    return explanation
+
+
+def _json_float(value: Any) -> Any:
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def explain_item(task_name: str, task: Task, explainer_name: str, explainer: Explainer,
+                 metrics: dict[str, Metric], example: Example, factorization, repeat: int,
+                 target: int, seed: int) -> dict[str, Any]:
+    """Run one explanation and its metrics; failures become an error record, never an exception."""
+    record: dict[str, Any] = {
+        "task": task_name, "explainer": explainer_name, "example_id": example.id, "repeat": repeat,
+        "seed": seed, "target": int(target), "target_name": task.model.classes[target], "label": example.label,
+        "components": None, "weights": None, "intercept": None, "surrogate_r2": None, "n_model_calls": 0,
+        "seconds": 0.0, "ground_truth": None, "metrics": {}, "extra": {}, "error": None,
+    }
+    try:
+        if isinstance(factorization, Exception):
+            raise factorization
+        truth = task.ground_truth(example, factorization)
+        record["ground_truth"] = sorted(truth.components) if truth is not None else None
+        explanation = check_explanation(
+            explainer.explain(task.model, example, factorization, target, seed), factorization.n_components)
+        record.update(components=list(explanation.components),
+                      weights=[float(w) for w in explanation.weights],
+                      intercept=_json_float(explanation.intercept), surrogate_r2=_json_float(explanation.score),
+                      n_model_calls=int(explanation.n_model_calls), seconds=round(explanation.seconds, 4),
+                      extra={k: _json_float(v) if isinstance(v, float) else v for k, v in explanation.extra.items()})
+        item = MetricInput(explanation, truth, task.model, example, factorization)
+        for name, metric in metrics.items():
+            values = metric.score(item)
+            record["metrics"].update({k: _json_float(v) for k, v in values.items()})
+    except Exception as exc:  # recorded, the run goes on
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, AudioxError):
+            record["traceback"] = traceback.format_exc(limit=6)
+    return record
+
+
+def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool = False,
+                  progress: bool = True) -> RunResult:
+    """Run a benchmark and return its records, validity and leaderboard.
+
+    Parameters
+    ----------
+    spec : RunSpec
+    out : path, optional
+        Run directory. An existing directory with the same spec is resumed (only missing items run).
+    overwrite : bool
+        Replace a run directory holding a different spec.
+    progress : bool
+        Show tqdm progress bars.
+    """
+    start = time.perf_counter()
+    bench = Benchmark.build(spec)
+    store = RunStore(Path(out), bench.run_info(), overwrite) if out is not None else None
+    records: list[dict[str, Any]] = [] if store is None else store.records()
+    done = {(r["task"], r["explainer"], r["example_id"], int(r["repeat"])) for r in records}
+    validity: dict[str, Any] = {}
+    invalid: list[str] = []
+    for task_name, task in bench.tasks.items():
+        task.prepare(progress=progress)
+        checks = task.validity_checks
+        validity[task_name] = {"passed": all(c.passed for c in checks), "checks": [c.to_dict() for c in checks]}
+        if store is not None:
+            store.write_json("validity.json", validity)
+            store.write_json(f"models/{_file_name(task_name)}.json", task.model_card)
+        if not validity[task_name]["passed"]:
+            invalid.append(task_name)
+            tqdm.write(f"error: task {task_name!r} failed its validity check; skipping it: "
+                       + "; ".join(str(c) for c in checks if not c.passed), file=sys.stderr)
+            continue
+        examples = task.examples(spec.n_examples)
+        for example in examples:
+            check_audio(example.audio, example.sr, what=f"example {example.id!r}")
+        targets = task.model.predict_proba(np.stack([e.audio for e in examples])).argmax(axis=1)
+        total = len(bench.explainers) * len(examples) * spec.repeats
+        bar = tqdm(total=total, desc=f"explaining {task_name}", unit="expl", disable=not progress)
+        for explainer_name, explainer in bench.explainers.items():
+            for example, target in zip(examples, targets):
+                keys = [(task_name, explainer_name, example.id, r) for r in range(spec.repeats)]
+                todo = [k for k in keys if k not in done]
+                bar.update(len(keys) - len(todo))
+                if not todo:
+                    continue
+                try:
+                    factorization = explainer.factorize(task.model, example)
+                except Exception as exc:  # becomes the error of each record of this example
+                    factorization = exc
+                for key in todo:
+                    repeat = key[3]
+                    seed = item_seed(spec.seed, task_name, explainer_name, example.id, repeat)
+                    record = explain_item(task_name, task, explainer_name, explainer, bench.metrics, example,
+                                          factorization, repeat, int(target), seed)
+                    if store is not None:
+                        store.append(record)
+                    records.append(record)
+                    done.add(key)
+                    bar.update(1)
+        bar.close()
+    table = leaderboard(records, bench.metric_directions())
+    if store is not None:
+        store.write_text(LEADERBOARD, to_csv(table))
+        store.write_text("leaderboard.md", to_markdown(table))
+    return RunResult(records, validity, table, invalid, time.perf_counter() - start)
+
+
+def leaderboard_of(run_dir: str | Path):
+    """Rebuild the leaderboard of a run directory from its records."""
+    from audiox_bench.cache import load_json
+
+    run_dir = Path(run_dir)
+    info = load_json(run_dir / "run.json")
+    if not isinstance(info, dict):
+        raise AudioxError(f"{str(run_dir)!r} is not a run directory (no readable run.json)")
+    return leaderboard(read_records(run_dir), info.get("metric_directions", {}))
+
+
+def _file_name(spec: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in spec)
+

@@ -1,0 +1,54 @@
+"""Banks of synthesised stems per role and split, rendered once and cached on disk.
+
+Mixes are drawn from banks (a stem is reused in several mixes with different partners and gains), so
+rendering cost grows with the bank size, not with the number of mixes. Each split has its own banks,
+so no stem is shared between training and test data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from audiox_bench.cache import cache_dir, cache_key, load_arrays, save_arrays
+from audiox_bench.synthesis import render_role_bank
+
+SPLIT_CODES = {"train": 1, "val": 2, "test": 3}
+
+
+def stem_banks(
+    roles: Sequence[str],
+    split: str,
+    count: int,
+    seed: int,
+    sr: int,
+    duration: float,
+    progress: bool = True,
+) -> dict[str, np.ndarray]:
+    """``count`` stems for each role of ``split``, from the cache or rendered now.
+
+    Returns
+    -------
+    dict of str to np.ndarray [shape=(count, round(duration * sr)), dtype=float32]
+    """
+    banks: dict[str, np.ndarray] = {}
+    for role in tqdm(roles, desc=f"stems ({split})", unit="role", disable=not progress, leave=False):
+        role_seed = [seed, SPLIT_CODES[split], sum(map(ord, role))]
+        description = {"kind": "stems", "role": role, "seed": role_seed, "count": count, "sr": sr,
+                       "duration": duration}
+        path = cache_dir() / "stems" / f"{role}-{split}-{cache_key(description)}.npz"
+        cached = load_arrays(path)
+        if cached is not None and cached.get("stems", np.zeros(0)).shape == (count, round(duration * sr)):
+            banks[role] = cached["stems"]
+            continue
+        entropy = int(np.random.SeedSequence(role_seed).generate_state(1)[0])
+        banks[role] = render_role_bank(role, count, entropy, sr, duration)
+        save_arrays(path, {"stems": banks[role]})
+    return banks
+
+
+def db_gain(rng: np.random.Generator, centre_db: float, spread_db: float) -> float:
+    """A linear gain drawn uniformly in ``centre_db +- spread_db`` decibels."""
+    return float(10 ** (rng.uniform(centre_db - spread_db, centre_db + spread_db) / 20))

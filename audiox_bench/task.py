@@ -1,0 +1,128 @@
+"""The Task contract: a trained model, examples, and the ground truth of what drives the model."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+from audiox_bench.contracts import Classifier, Example, Factorization, GroundTruth
+from audiox_bench.errors import ValidityError
+
+
+@dataclass(frozen=True)
+class ValidityCheck:
+    """One measured property of a task's model and the bound it must meet.
+
+    Attributes
+    ----------
+    name : str
+        What was measured (e.g. ``accuracy_t_dr-gtr``).
+    value : float
+        The measured value.
+    threshold : float
+        The bound.
+    comparison : str
+        ``">="`` or ``"<="``: how ``value`` must compare to ``threshold``.
+    """
+
+    name: str
+    value: float
+    threshold: float
+    comparison: str
+
+    @property
+    def passed(self) -> bool:
+        if self.comparison == ">=":
+            return self.value >= self.threshold
+        if self.comparison == "<=":
+            return self.value <= self.threshold
+        raise ValueError(f"unknown comparison {self.comparison!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "passed": self.passed}
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value:.4f} (needs {self.comparison} {self.threshold})"
+
+
+class Task(ABC):
+    """A benchmark task: it builds (or loads) its model, checks it, and serves examples and truth.
+
+    Subclasses take their parameters as constructor keywords and implement :meth:`prepare`,
+    :meth:`examples` and :meth:`truth_for`. Ground truth is served only once the validity checks pass.
+    """
+
+    description: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+    truth: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        self._model: Classifier | None = None
+        self._checks: list[ValidityCheck] | None = None
+        self._card: dict[str, Any] = {}
+
+    @abstractmethod
+    def prepare(self, progress: bool = True) -> None:
+        """Build data and model (or load them from the cache) and measure the validity checks.
+
+        Sets the model, the checks and the model card (through :meth:`_set_prepared`).
+        """
+
+    def _set_prepared(self, model: Classifier, checks: list[ValidityCheck], card: dict[str, Any]) -> None:
+        self._model, self._checks, self._card = model, list(checks), dict(card)
+
+    def _require_prepared(self) -> None:
+        if self._model is None:
+            self.prepare(progress=False)
+
+    @property
+    def model(self) -> Classifier:
+        """The task's trained classifier."""
+        self._require_prepared()
+        assert self._model is not None
+        return self._model
+
+    @property
+    def validity_checks(self) -> list[ValidityCheck]:
+        """The measured checks (prepares the task if needed)."""
+        self._require_prepared()
+        return list(self._checks or [])
+
+    @property
+    def model_card(self) -> dict[str, Any]:
+        """Training facts of the model: accuracies, training time, seed, sizes."""
+        self._require_prepared()
+        return dict(self._card)
+
+    @property
+    def is_valid(self) -> bool:
+        return all(check.passed for check in self.validity_checks)
+
+    def require_valid(self) -> None:
+        """Raise :class:`ValidityError` naming the failed checks, if any."""
+        failed = [str(check) for check in self.validity_checks if not check.passed]
+        if failed:
+            raise ValidityError(
+                f"task {getattr(self, 'registered_name', type(self).__name__)!r} failed its validity "
+                f"check, so it serves no ground truth: {'; '.join(failed)}"
+            )
+
+    @abstractmethod
+    def examples(self, n: int) -> list[Example]:
+        """The first ``n`` examples of the task's evaluation split (the same for the same parameters)."""
+
+    def ground_truth(self, example: Example, factorization: Factorization) -> GroundTruth | None:
+        """The truth for ``example`` in ``factorization``'s component names, or None where undefined.
+
+        Raises
+        ------
+        ValidityError
+            If the task's model failed its validity checks.
+        """
+        self.require_valid()
+        return self.truth_for(example, factorization)
+
+    @abstractmethod
+    def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
+        """Ground truth without the validity gate (implemented by each task)."""

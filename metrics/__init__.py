@@ -1,0 +1,3 @@
+"""Built-in metrics. Importing this package registers them in :data:`audiox_bench.registry.metrics`."""
+
+from audiox_bench.metrics import topk  # noqa: F401

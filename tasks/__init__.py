@@ -1,0 +1,3 @@
+"""Built-in tasks. Importing this package registers them in :data:`audiox_bench.registry.tasks`."""
+
+from audiox_bench.tasks import confound  # noqa: F401

@@ -11,12 +11,13 @@ from audiox_bench.contracts import (
     MetricInput,
 )
 from audiox_bench.errors import AudioxError
-from audiox_bench.registry import explainers, metrics, separators, tasks
+from audiox_bench.registry import register_explainer, register_metric, register_separator, register_task
 from audiox_bench.task import Task, ValidityCheck
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AudioxError", "Classifier", "Example", "Explainer", "Explanation", "Factorization", "GroundTruth",
-    "Metric", "MetricInput", "Task", "ValidityCheck", "explainers", "metrics", "separators", "tasks",
+    "Metric", "MetricInput", "Task", "ValidityCheck", "register_explainer", "register_metric",
+    "register_separator", "register_task",
 ]

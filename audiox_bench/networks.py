@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -70,10 +71,18 @@ class TemporalCNN(nn.Module):
         return self.head(self.pool(self.blocks(features)).flatten(1))
 
 
-def build_network(architecture: str, n_mels: int, n_classes: int) -> nn.Module:
-    """Network by name: ``vggish`` (2-D) or ``temporal`` (1-D over time)."""
-    if architecture == "vggish":
-        return VGGish(n_classes)
-    if architecture == "temporal":
+ARCHITECTURES = ("vggish", "temporal")
+
+
+def build_network(architecture: str, n_mels: int, n_classes: int, seed: int = 0) -> nn.Module:
+    """Network by name, ``vggish`` (2-D) or ``temporal`` (1-D over time), initialised from ``seed``.
+
+    The global torch random state is left as it was.
+    """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if architecture == "vggish":
+            return VGGish(n_classes)
         return TemporalCNN(n_mels, n_classes)
-    raise ValueError(f"unknown architecture {architecture!r}; choose 'vggish' or 'temporal'")

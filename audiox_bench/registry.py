@@ -240,3 +240,8 @@ def canonical_spec(registry: Registry[Any], spec: str | Spec) -> str:
         or parameters[key].default != value
     }
     return str(Spec(spec.name, kept))
+
+register_task = tasks.register
+register_explainer = explainers.register
+register_metric = metrics.register
+register_separator = separators.register

@@ -14,11 +14,13 @@ Soft masks sum to one, so for every separator the sources add up to the input (u
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 
 import librosa
 import numpy as np
 from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
 
 from audiox_bench.contracts import Example
 from audiox_bench.errors import InvalidInputError
@@ -96,7 +98,9 @@ class NMFSeparator(Separator):
         spectrum = _stft(example.audio)
         magnitude = np.abs(spectrum)
         model = NMF(self.n_components, init="nndsvda", max_iter=400, random_state=self.seed)
-        activations = model.fit_transform(magnitude.T)  # (frames, k)
+        with warnings.catch_warnings():  # a not fully converged NMF is still a valid factorisation
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            activations = model.fit_transform(magnitude.T)  # (frames, k)
         templates = model.components_  # (k, freq)
         parts = templates[:, :, None] * activations.T[:, None, :]  # (k, freq, frames)
         masks = parts / np.maximum(parts.sum(axis=0, keepdims=True), 1e-12)

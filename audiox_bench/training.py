@@ -38,6 +38,7 @@ def train_network(
     config: TrainingConfig,
     device: str = "cpu",
     description: str = "training",
+    progress: bool = True,
 ) -> TrainingResult:
     """Train ``network`` in place with Adam and cross-entropy, deterministically from ``config.seed``.
 
@@ -52,6 +53,10 @@ def train_network(
     config : TrainingConfig
     device : str
         Torch device.
+    description : str
+        Label of the progress bar.
+    progress : bool
+        Show a progress bar over epochs.
     """
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
@@ -64,7 +69,7 @@ def train_network(
     loss_fn = nn.CrossEntropyLoss()
     start = time.perf_counter()
     loss_sum = correct = seen = 0.0
-    for _ in tqdm(range(config.epochs), desc=description, unit="epoch", leave=False):
+    for _ in tqdm(range(config.epochs), desc=description, unit="epoch", leave=False, disable=not progress):
         order = torch.randperm(len(x), generator=generator)
         loss_sum = correct = seen = 0.0
         for batch_start in range(0, len(x), config.batch_size):

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from audiox_bench.contracts import Example, Factorization, GroundTruth
 from audiox_bench.features import LogMel, LogMelConfig
 from audiox_bench.model_store import cached_classifier
-from audiox_bench.networks import build_network
+from audiox_bench.networks import ARCHITECTURES, build_network
 from audiox_bench.registry import tasks
 from audiox_bench.stem_banks import db_gain, stem_banks
 from audiox_bench.task import Task, ValidityCheck
@@ -32,7 +32,6 @@ TRUTH_SOURCES = frozenset({"drums", "percussive"})
 GAINS_DB = {"guitar": (-3, 3), "piano": (-3, 3), "bass": (-3, 3), "drums": (0, 3), "strings": (-6, 3)}
 SR = 16_000
 DURATION = 2.0
-BANK_SIZES = {"train": 250, "val": 50, "test": 100}
 
 
 @tasks.register("confound")
@@ -49,6 +48,9 @@ class ConfoundTask(Task):
         Seed of data synthesis and training (the model is cached per seed).
     n_train : int
         Number of training mixes.
+    n_stems : int
+        Rendered stems per role for training (validation and test banks get 1/5 and 2/5 of it);
+        mixes combine stems from these banks.
     epochs : int
         Training epochs.
     architecture : str
@@ -71,6 +73,7 @@ class ConfoundTask(Task):
         mix: str = "gpdb",
         seed: int = 0,
         n_train: int = 1600,
+        n_stems: int = 250,
         epochs: int = 16,
         architecture: str = "vggish",
         n_validity: int = 400,
@@ -78,15 +81,20 @@ class ConfoundTask(Task):
         device: str = "cpu",
     ) -> None:
         super().__init__()
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
         if split not in SPLITS:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
         if mix not in MIXES:
             raise ValueError(f"mix must be one of {', '.join(MIXES)}, got {mix!r}")
+        if n_stems < 5:
+            raise ValueError("n_stems must be at least 5")
         if n_train < 10 or epochs < 1 or n_validity < 2 or max_attempts < 1:
             raise ValueError("n_train >= 10, epochs >= 1, n_validity >= 2 and max_attempts >= 1 are needed")
         self.split, self.mix, self.seed = split, mix, int(seed)
         self.n_train, self.epochs, self.architecture = int(n_train), int(epochs), architecture
         self.n_validity, self.max_attempts, self.device = int(n_validity), int(max_attempts), device
+        self.bank_sizes = {"train": int(n_stems), "val": max(1, n_stems // 5), "test": max(2, 2 * n_stems // 5)}
         self.roles = MIXES[mix]
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=128)
         self._banks: dict[str, dict[str, np.ndarray]] = {}
@@ -94,7 +102,7 @@ class ConfoundTask(Task):
     # -- data ------------------------------------------------------------------------------------
     def _bank(self, split: str, progress: bool) -> dict[str, np.ndarray]:
         if split not in self._banks:
-            self._banks[split] = stem_banks(self.roles, split, BANK_SIZES[split], self.seed, SR, DURATION, progress)
+            self._banks[split] = stem_banks(self.roles, split, self.bank_sizes[split], self.seed, SR, DURATION, progress)
         return self._banks[split]
 
     def _mix(self, banks: dict[str, np.ndarray], rng: np.random.Generator, label: int, drums: bool) -> dict[str, np.ndarray]:
@@ -129,8 +137,9 @@ class ConfoundTask(Task):
         return out
 
     # -- model ---------------------------------------------------------------------------------
-    def _make_modules(self):
-        return build_network(self.architecture, self.frontend_config.n_mels, len(CLASSES)), LogMel(self.frontend_config)
+    def _make_modules(self, seed: int):
+        network = build_network(self.architecture, self.frontend_config.n_mels, len(CLASSES), seed)
+        return network, LogMel(self.frontend_config)
 
     def _accuracy(self, model, split: str) -> float:
         audio, labels = self._audio_set(split, self.n_validity, progress=False)
@@ -144,7 +153,7 @@ class ConfoundTask(Task):
             train_seed = self.seed + attempt
             description = {"task": "confound", "mix": self.mix, "seed": self.seed, "train_seed": train_seed,
                            "n_train": self.n_train, "epochs": self.epochs, "architecture": self.architecture,
-                           "banks": BANK_SIZES, "gains_db": GAINS_DB, "frontend": self.frontend_config.to_dict()}
+                           "banks": self.bank_sizes, "gains_db": GAINS_DB, "frontend": self.frontend_config.to_dict()}
 
             def train(network, frontend, train_seed=train_seed):
                 start = time.perf_counter()
@@ -153,14 +162,16 @@ class ConfoundTask(Task):
                     feats = np.concatenate([frontend(torch.from_numpy(audio[i : i + 256])).numpy()
                                             for i in tqdm(range(0, len(audio), 256), desc="features", disable=not progress, leave=False)])
                 result = train_network(network, feats, labels, TrainingConfig(epochs=self.epochs, seed=train_seed),
-                                       device=self.device, description=f"training confound (seed {train_seed})")
+                                       device=self.device, description=f"training confound (seed {train_seed})",
+                                       progress=progress)
                 return {"train_seed": train_seed, "train_loss": result.final_loss,
                         "train_accuracy": result.final_accuracy, "training_seconds": round(result.seconds, 2),
                         "build_seconds": round(time.perf_counter() - start, 2), "n_train": self.n_train,
                         "n_parameters": sum(p.numel() for p in network.parameters()),
                         "architecture": self.architecture, "epochs": self.epochs}
 
-            model, card = cached_classifier("confound", description, self._make_modules, train, CLASSES, self.device)
+            model, card = cached_classifier("confound", description, lambda s=train_seed: self._make_modules(s), train,
+                                            CLASSES, self.device)
             checks = [
                 ValidityCheck("accuracy_t_dr-gtr", self._accuracy(model, "t_dr-gtr"), 0.99, ">="),
                 ValidityCheck("accuracy_t_dr-pno", self._accuracy(model, "t_dr-pno"), 0.15, "<="),

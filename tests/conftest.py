@@ -1,0 +1,32 @@
+"""Shared fixtures: a private cache and a tiny confound task trained in seconds (real data, real model)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+TINY_CONFOUND = {"n_stems": 20, "n_train": 160, "epochs": 6, "n_validity": 40, "max_attempts": 1}
+TINY_CONFOUND_SPEC = "confound:" + ",".join(f"{k}={v}" for k, v in TINY_CONFOUND.items())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Every test session gets its own model and stem cache."""
+    path = tmp_path_factory.mktemp("audiox-cache")
+    previous = os.environ.get("AUDIOX_CACHE")
+    os.environ["AUDIOX_CACHE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("AUDIOX_CACHE", None)
+    else:
+        os.environ["AUDIOX_CACHE"] = previous
+
+
+@pytest.fixture(scope="session")
+def tiny_confound(private_cache):
+    from audiox_bench.registry import tasks
+
+    task = tasks.build(TINY_CONFOUND_SPEC)
+    task.prepare(progress=False)
+    return task

@@ -1,0 +1,75 @@
+import textwrap
+
+import pytest
+
+from audiox_bench.errors import AudioxError, SpecError, UnknownNameError
+from audiox_bench.registry import Registry, explainers, load_plugin
+
+
+def test_decorator_registration_and_build():
+    reg = Registry("widgets")
+
+    @reg.register("box")
+    class Box:
+        """A box."""
+
+        def __init__(self, size: int = 1):
+            self.size = size
+
+    assert reg.names() == ["box"]
+    assert reg.build("box:size=3").size == 3
+    assert reg.describe("box") == "A box."
+
+
+def test_unknown_name_suggests_close_match():
+    with pytest.raises(UnknownNameError, match="did you mean 'audiolime'"):
+        explainers.get("audiolim")
+
+
+def test_unknown_key_suggests_close_match():
+    with pytest.raises(SpecError, match="did you mean 'separator'"):
+        explainers.build("audiolime:seperator=hpss")
+
+
+def test_bad_value_is_a_spec_error():
+    with pytest.raises(SpecError, match="n_segments"):
+        explainers.build("audiolime:n_segments=0")
+
+
+def test_unknown_separator_named_in_error():
+    with pytest.raises(UnknownNameError, match="separator 'hpps'"):
+        explainers.build("audiolime:separator=hpps")
+
+
+def test_plugin_file_registers_an_explainer(tmp_path):
+    plugin = tmp_path / "my_plugin.py"
+    plugin.write_text(textwrap.dedent('''
+        import numpy as np
+        from audiox_bench import Explanation, register_explainer
+        from audiox_bench.explainers.audiolime import AudioLIME
+
+        @register_explainer("plugin_uniform")
+        class Uniform(AudioLIME):
+            """Equal weight on every source."""
+            def explain(self, model, example, factorization, target, seed):
+                n = factorization.n_components
+                return Explanation(tuple(factorization.names), np.ones(n), target)
+    '''))
+    load_plugin(str(plugin))
+    assert "plugin_uniform" in explainers.names()
+    assert explainers.describe("plugin_uniform") == "Equal weight on every source."
+    load_plugin(str(plugin))  # loading twice is harmless
+
+
+def test_missing_plugin_is_a_clear_error(tmp_path):
+    with pytest.raises(AudioxError, match="does not exist"):
+        load_plugin(str(tmp_path / "nope.py"))
+    with pytest.raises(AudioxError, match="could not be imported"):
+        load_plugin("no_such_module_xyz")
+
+
+def test_plugin_that_raises_is_reported(tmp_path):
+    plugin = tmp_path / "broken.py"
+    plugin.write_text("raise RuntimeError('boom')\n")
+    with pytest.raises(AudioxError, match="boom"):
+        load_plugin(str(plugin))

@@ -11,7 +11,12 @@ from audiox_bench.contracts import (
     MetricInput,
 )
 from audiox_bench.errors import AudioxError
-from audiox_bench.registry import register_explainer, register_metric, register_separator, register_task
+from audiox_bench.registry import (
+    register_explainer,
+    register_metric,
+    register_separator,
+    register_task,
+)
 from audiox_bench.task import Task, ValidityCheck
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ from torch import nn
 
 from audiox_bench.contracts import Classifier, as_audio_batch
 from audiox_bench.errors import InvalidInputError
-from audiox_bench.features import LogMel
+from audiox_bench.features import FeatureStats, LogMel
 
 DEFAULT_BATCH_SIZE = 256
 
@@ -28,6 +28,9 @@ class TorchClassifier(Classifier):
         Torch device for inference (``cpu``, ``cuda``, ...).
     batch_size : int
         Inputs per forward pass.
+    feature_stats : FeatureStats, optional
+        Statistics of the training features in the network's input domain (for occlusion contents
+        such as ``min_data`` and ``noise_norm``).
     """
 
     def __init__(
@@ -37,6 +40,7 @@ class TorchClassifier(Classifier):
         classes: tuple[str, ...],
         device: str = "cpu",
         batch_size: int = DEFAULT_BATCH_SIZE,
+        feature_stats: FeatureStats | None = None,
     ) -> None:
         self.device = torch.device(device)
         self.network = network.to(self.device).eval()
@@ -44,52 +48,39 @@ class TorchClassifier(Classifier):
         self.classes = tuple(classes)
         self.sr = frontend.config.sr
         self.batch_size = int(batch_size)
+        self.feature_stats = feature_stats
 
-    # -- features ------------------------------------------------------------------------------
-    def features(self, audio: np.ndarray) -> np.ndarray:
-        batch = as_audio_batch(audio)
+    def _batched(self, inputs, step) -> np.ndarray:
+        """Apply ``step`` (tensor on device -> tensor) to ``inputs`` one batch at a time."""
         out = []
         with torch.inference_mode():
-            for start in range(0, len(batch), self.batch_size):
-                chunk = torch.from_numpy(batch[start : start + self.batch_size]).to(self.device)
-                out.append(self.frontend(chunk).cpu().numpy())
+            for start in range(0, len(inputs), self.batch_size):
+                chunk = inputs[start : start + self.batch_size]
+                chunk = torch.from_numpy(np.ascontiguousarray(chunk)) if isinstance(chunk, np.ndarray) else chunk
+                out.append(step(chunk.to(self.device)).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
-    # -- predictions ---------------------------------------------------------------------------
+    def _probabilities(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.network(features), dim=1)
+
+    def features(self, audio: np.ndarray) -> np.ndarray:
+        return self._batched(as_audio_batch(audio), self.frontend)
+
     def predict_features(self, features: np.ndarray) -> np.ndarray:
         feats = np.asarray(features, dtype=np.float32)
         if feats.ndim == 2:
             feats = feats[None]
         if feats.ndim != 3:
             raise InvalidInputError(f"features must have shape (n, n_mels, frames), got {feats.shape}")
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(feats), self.batch_size):
-                chunk = torch.from_numpy(np.ascontiguousarray(feats[start : start + self.batch_size]))
-                logits = self.network(chunk.to(self.device))
-                out.append(torch.softmax(logits, dim=1).cpu().numpy())
-        return np.concatenate(out).astype(np.float64)
+        return self._batched(feats, self._probabilities).astype(np.float64)
 
     def predict_proba(self, audio: np.ndarray) -> np.ndarray:
-        batch = as_audio_batch(audio)
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(batch), self.batch_size):
-                chunk = torch.from_numpy(batch[start : start + self.batch_size]).to(self.device)
-                logits = self.network(self.frontend(chunk))
-                out.append(torch.softmax(logits, dim=1).cpu().numpy())
-        return np.concatenate(out).astype(np.float64)
+        return self._batched(as_audio_batch(audio), lambda x: self._probabilities(self.frontend(x))).astype(np.float64)
 
     def predict_stft(self, spectra: torch.Tensor) -> np.ndarray:
         """Class probabilities from complex STFTs ``(n, 1 + n_fft // 2, frames)`` (STFT is linear, so
         source-domain explainers can mix precomputed spectra instead of waveforms)."""
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(spectra), self.batch_size):
-                chunk = spectra[start : start + self.batch_size].to(self.device)
-                logits = self.network(self.frontend.from_stft(chunk))
-                out.append(torch.softmax(logits, dim=1).cpu().numpy())
-        return np.concatenate(out).astype(np.float64)
+        return self._batched(spectra, lambda x: self._probabilities(self.frontend.from_stft(x))).astype(np.float64)
 
     def n_parameters(self) -> int:
         """Number of trainable parameters of the network."""

@@ -60,8 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from audiox_bench.runner import (DEFAULT_EXPLAINERS, DEFAULT_METRICS, DEFAULT_TASKS, QUICK_N_EXAMPLES,
-                                     RunSpec, run_benchmark)
+    from audiox_bench.runner import (
+        DEFAULT_EXPLAINERS,
+        DEFAULT_METRICS,
+        DEFAULT_TASKS,
+        QUICK_N_EXAMPLES,
+        RunSpec,
+        run_benchmark,
+    )
     from audiox_bench.tables import to_csv, to_markdown
 
     n_examples = args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else 200)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 
 from audiox_bench.classifier import TorchClassifier
@@ -32,3 +34,35 @@ def predict_masks(model: Classifier, factorization: Factorization, masks: np.nda
         else:
             parts.append(model.predict_proba(factorization.compose(chunk)))
     return np.concatenate(parts) if parts else np.zeros((0, len(model.classes)))
+
+
+class PredictionCache:
+    """Model outputs per (factorization key, mask), so repeated explanations of one example (for
+    stability, or several seeds) evaluate no mask twice.
+
+    Parameters
+    ----------
+    max_factorizations : int
+        How many factorizations are remembered (least recently used ones are dropped).
+    """
+
+    def __init__(self, max_factorizations: int = 64) -> None:
+        self.max_factorizations = max_factorizations
+        self._store: OrderedDict[str, dict[bytes, np.ndarray]] = OrderedDict()
+
+    def predict(self, model: Classifier, factorization: Factorization, masks: np.ndarray) -> tuple[np.ndarray, int]:
+        """Probabilities for distinct ``masks`` and the number of new model evaluations."""
+        masks = np.asarray(masks, dtype=bool)
+        if not factorization.key:
+            return predict_masks(model, factorization, masks), len(masks)
+        known = self._store.setdefault(factorization.key, {})
+        self._store.move_to_end(factorization.key)
+        while len(self._store) > self.max_factorizations:
+            self._store.popitem(last=False)
+        keys = [np.packbits(row).tobytes() for row in masks]
+        missing = [i for i, key in enumerate(keys) if key not in known]
+        if missing:
+            fresh = predict_masks(model, factorization, masks[missing])
+            for i, row in zip(missing, fresh):
+                known[keys[i]] = row
+        return np.stack([known[key] for key in keys]), len(missing)

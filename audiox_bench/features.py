@@ -90,3 +90,33 @@ class LogMel(nn.Module):
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         return self.from_stft(self.stft(audio))
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """Statistics of a model's training features, in its input domain.
+
+    Attributes
+    ----------
+    band_mean, band_std : np.ndarray [shape=(n_mels,)]
+        Per-band mean and standard deviation.
+    minimum : float
+        Smallest value over the training features.
+    """
+
+    band_mean: np.ndarray
+    band_std: np.ndarray
+    minimum: float
+
+    @staticmethod
+    def of(features: np.ndarray) -> FeatureStats:
+        """Statistics of features ``(n, n_mels, n_frames)``."""
+        features = np.asarray(features, dtype=np.float64)
+        return FeatureStats(features.mean(axis=(0, 2)), features.std(axis=(0, 2)), float(features.min()))
+
+    def to_dict(self) -> dict:
+        return {"band_mean": self.band_mean.tolist(), "band_std": self.band_std.tolist(), "minimum": self.minimum}
+
+    @staticmethod
+    def from_dict(data: dict) -> FeatureStats:
+        return FeatureStats(np.asarray(data["band_mean"]), np.asarray(data["band_std"]), float(data["minimum"]))

@@ -13,9 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiox_bench.contracts import Classifier, Explanation, Factorization
-from audiox_bench.evaluation import predict_masks
+from audiox_bench.evaluation import PredictionCache, predict_masks
 from audiox_bench.masks import all_masks, distinct_masks, sample_masks
-from audiox_bench.surrogate import DISTANCES, distances_to_original, exponential_kernel, fit_surrogate
+from audiox_bench.surrogate import (
+    DISTANCES,
+    distances_to_original,
+    exponential_kernel,
+    fit_surrogate,
+)
 
 
 @dataclass(frozen=True)
@@ -65,13 +70,21 @@ def lime_explain(
     target: int,
     seed: int,
     settings: LimeSettings,
+    cache: PredictionCache | None = None,
 ) -> Explanation:
-    """Fit LIME's surrogate for class ``target`` over ``factorization``'s components."""
+    """Fit LIME's surrogate for class ``target`` over ``factorization``'s components.
+
+    With a ``cache``, masks already evaluated for this factorization cost no model call, and
+    ``n_model_calls`` counts only the new evaluations.
+    """
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     masks = settings.masks(factorization.n_components, rng)
     distinct = distinct_masks(masks)
-    probabilities = predict_masks(model, factorization, distinct.masks)
+    if cache is None:
+        probabilities, n_calls = predict_masks(model, factorization, distinct.masks), len(distinct.masks)
+    else:
+        probabilities, n_calls = cache.predict(model, factorization, distinct.masks)
     scores = probabilities[:, target]
     kernel = exponential_kernel(distances_to_original(distinct.masks, settings.distance), settings.kernel_width)
     fit = fit_surrogate(distinct.masks, scores, kernel * distinct.counts, settings.alpha)
@@ -81,8 +94,8 @@ def lime_explain(
         target=int(target),
         intercept=fit.intercept,
         score=fit.r2,
-        n_model_calls=len(distinct.masks),
+        n_model_calls=n_calls,
         seconds=time.perf_counter() - start,
-        extra={"n_masks": int(len(masks)), "n_distinct_masks": int(len(distinct.masks)),
+        extra={"n_masks": len(masks), "n_distinct_masks": len(distinct.masks),
                "surrogate_correlation": fit.correlation},
     )

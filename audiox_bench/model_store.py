@@ -8,7 +8,14 @@ from typing import Any
 
 from torch import nn
 
-from audiox_bench.cache import cache_dir, cache_key, load_json, load_state, save_state, atomic_write_text
+from audiox_bench.cache import (
+    atomic_write_text,
+    cache_dir,
+    cache_key,
+    load_json,
+    load_state,
+    save_state,
+)
 from audiox_bench.classifier import TorchClassifier
 from audiox_bench.features import LogMel
 

@@ -6,6 +6,19 @@ import torch
 from torch import nn
 
 
+def conv_blocks(dimensions: int, in_channels: int, channels: tuple[int, ...]) -> nn.Sequential:
+    """Blocks of kernel-3 convolution, batch norm, ReLU and max-pool 2, in 1-D or 2-D."""
+    conv, norm, pool = {1: (nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d), 2: (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d)}[
+        dimensions
+    ]
+    layers: list[nn.Module] = []
+    for out_channels in channels:
+        layers += [conv(in_channels, out_channels, kernel_size=3, padding=1, bias=False), norm(out_channels),
+                   nn.ReLU(inplace=True), pool(2)]
+        in_channels = out_channels
+    return nn.Sequential(*layers)
+
+
 class VGGish(nn.Module):
     """A small VGG-style 2-D CNN: blocks of 3x3 conv, batch norm, ReLU, 2x2 max-pool; global pooling.
 
@@ -19,19 +32,9 @@ class VGGish(nn.Module):
 
     def __init__(self, n_classes: int, channels: tuple[int, ...] = (8, 16, 24, 32)) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        in_channels = 1
-        for out_channels in channels:
-            layers += [
-                nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-                nn.BatchNorm2d(out_channels),
-                nn.ReLU(inplace=True),
-                nn.MaxPool2d(2),
-            ]
-            in_channels = out_channels
-        self.blocks = nn.Sequential(*layers)
+        self.blocks = conv_blocks(2, 1, channels)
         self.pool = nn.AdaptiveMaxPool2d(1)
-        self.head = nn.Linear(in_channels, n_classes)
+        self.head = nn.Linear(channels[-1], n_classes)
 
     def forward(self, features):
         x = self.blocks(features.unsqueeze(1))
@@ -53,19 +56,9 @@ class TemporalCNN(nn.Module):
 
     def __init__(self, n_mels: int, n_classes: int, channels: tuple[int, ...] = (64, 64, 64)) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        in_channels = n_mels
-        for out_channels in channels:
-            layers += [
-                nn.Conv1d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-                nn.BatchNorm1d(out_channels),
-                nn.ReLU(inplace=True),
-                nn.MaxPool1d(2),
-            ]
-            in_channels = out_channels
-        self.blocks = nn.Sequential(*layers)
+        self.blocks = conv_blocks(1, n_mels, channels)
         self.pool = nn.AdaptiveMaxPool1d(1)
-        self.head = nn.Linear(in_channels, n_classes)
+        self.head = nn.Linear(channels[-1], n_classes)
 
     def forward(self, features):
         return self.head(self.pool(self.blocks(features)).flatten(1))

@@ -245,3 +245,6 @@ register_task = tasks.register
 register_explainer = explainers.register
 register_metric = metrics.register
 register_separator = separators.register
+
+contents: Registry[Any] = Registry("contents", "audiox_bench.occlusion")
+register_content = contents.register

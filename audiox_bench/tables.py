@@ -81,7 +81,7 @@ def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool]
         low, high = bootstrap_ci(present, seed)
         rows.append({"task": task, "explainer": explainer, "metric": metric,
                      "mean": float(present.mean()) if len(present) else np.nan, "ci_low": low, "ci_high": high,
-                     "n": int(len(present)), "n_skipped": int(group["value"].isna().sum()),
+                     "n": len(present), "n_skipped": int(group["value"].isna().sum()),
                      "n_failed": int(failed_counts.get((task, explainer), 0))})
     # Cells where every item failed still appear, so failures are visible.
     seen = {(r["task"], r["explainer"]) for r in rows}

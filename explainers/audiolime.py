@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-
 from audiox_bench.contracts import Classifier, Example, Explainer, Explanation, Factorization
+from audiox_bench.evaluation import PredictionCache
 from audiox_bench.factorization import SourceFactorization
 from audiox_bench.lime import LimeSettings, lime_explain
 from audiox_bench.registry import explainers, separators
@@ -51,6 +51,7 @@ class AudioLIME(Explainer):
         self.separator = separators.build(separator, n_components=n_components)
         self.n_segments = int(n_segments)
         self.settings = LimeSettings(n_samples, max_exhaustive, kernel_width, distance, alpha)
+        self._cache = PredictionCache()
 
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         sources = self.separator.separate(example)
@@ -59,4 +60,4 @@ class AudioLIME(Explainer):
 
     def explain(self, model: Classifier, example: Example, factorization: Factorization, target: int,
                 seed: int) -> Explanation:
-        return lime_explain(model, factorization, target, seed, self.settings)
+        return lime_explain(model, factorization, target, seed, self.settings, self._cache)

@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from audiox_bench.contracts import Example, Factorization, GroundTruth
-from audiox_bench.features import LogMel, LogMelConfig
+from audiox_bench.features import FeatureStats, LogMel, LogMelConfig
 from audiox_bench.model_store import cached_classifier
 from audiox_bench.networks import ARCHITECTURES, build_network
 from audiox_bench.registry import tasks
@@ -161,6 +161,7 @@ class ConfoundTask(Task):
                 with torch.inference_mode():
                     feats = np.concatenate([frontend(torch.from_numpy(audio[i : i + 256])).numpy()
                                             for i in tqdm(range(0, len(audio), 256), desc="features", disable=not progress, leave=False)])
+                stats = FeatureStats.of(feats)
                 result = train_network(network, feats, labels, TrainingConfig(epochs=self.epochs, seed=train_seed),
                                        device=self.device, description=f"training confound (seed {train_seed})",
                                        progress=progress)
@@ -168,10 +169,12 @@ class ConfoundTask(Task):
                         "train_accuracy": result.final_accuracy, "training_seconds": round(result.seconds, 2),
                         "build_seconds": round(time.perf_counter() - start, 2), "n_train": self.n_train,
                         "n_parameters": sum(p.numel() for p in network.parameters()),
-                        "architecture": self.architecture, "epochs": self.epochs}
+                        "architecture": self.architecture, "epochs": self.epochs,
+                        "feature_stats": stats.to_dict()}
 
             model, card = cached_classifier("confound", description, lambda s=train_seed: self._make_modules(s), train,
                                             CLASSES, self.device)
+            model.feature_stats = FeatureStats.from_dict(card["feature_stats"])
             checks = [
                 ValidityCheck("accuracy_t_dr-gtr", self._accuracy(model, "t_dr-gtr"), 0.99, ">="),
                 ValidityCheck("accuracy_t_dr-pno", self._accuracy(model, "t_dr-pno"), 0.15, "<="),

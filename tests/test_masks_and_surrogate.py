@@ -35,7 +35,7 @@ def test_dedup_fit_equals_naive_fit_with_duplicates():
     rng = np.random.default_rng(2)
     masks = sample_masks(10, 5000, rng)
     true_weights = rng.normal(size=10)
-    scores_of = lambda m: 1 / (1 + np.exp(-(m.astype(float) @ true_weights)))  # noqa: E731
+    scores_of = lambda m: 1 / (1 + np.exp(-(m.astype(float) @ true_weights)))
     kernel = exponential_kernel(distances_to_original(masks), 0.25)
     naive = fit_surrogate(masks, scores_of(masks), kernel)
     distinct = distinct_masks(masks)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from audiox_bench.metrics.topk import TopKOverlap, top_positive, topk_overlap
 
 from audiox_bench.contracts import Explanation, GroundTruth, MetricInput
-from audiox_bench.metrics.topk import TopKOverlap, top_positive, topk_overlap
 
 NAMES = ("guitar", "bass", "drums", "strings")
 

@@ -12,6 +12,7 @@ from audiox_bench import registry
 from audiox_bench.errors import AudioxError
 
 EXIT_USAGE = 2
+KINDS = ("tasks", "explainers", "metrics", "separators", "contents")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("md", "csv"), default="md", help="format of the printed leaderboard")
     _add_plugin_option(run)
 
-    listing = commands.add_parser("list", help="list registered tasks, explainers, metrics, separators")
-    listing.add_argument("kind", nargs="?", choices=("tasks", "explainers", "metrics", "separators"))
+    listing = commands.add_parser("list", help="list registered tasks, explainers, metrics, separators, occlusion contents")
+    listing.add_argument("kind", nargs="?", choices=KINDS)
     _add_plugin_option(listing)
 
     board = commands.add_parser("leaderboard", help="print the leaderboard of a run directory again")
@@ -89,7 +90,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    kinds = [args.kind] if args.kind else ["tasks", "explainers", "metrics", "separators"]
+    kinds = [args.kind] if args.kind else list(KINDS)
     for kind in kinds:
         reg = getattr(registry, kind)
         print(f"{kind}:")

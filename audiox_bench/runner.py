@@ -141,7 +141,7 @@ def git_hash() -> str | None:
     """The commit of the source tree, if it is a git checkout."""
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=5)
+                             capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -191,7 +191,7 @@ def explain_item(task_name: str, task: Task, explainer_name: str, explainer: Exp
                       n_model_calls=int(explanation.n_model_calls), seconds=round(explanation.seconds, 4),
                       extra={k: _json_float(v) if isinstance(v, float) else v for k, v in explanation.extra.items()})
         item = MetricInput(explanation, truth, task.model, example, factorization)
-        for name, metric in metrics.items():
+        for metric in metrics.values():
             values = metric.score(item)
             record["metrics"].update({k: _json_float(v) for k, v in values.items()})
     except Exception as exc:  # recorded, the run goes on

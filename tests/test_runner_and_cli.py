@@ -118,7 +118,7 @@ def test_explainer_failure_is_recorded_and_the_run_goes_on(tiny_confound, tmp_pa
     ],
 )
 def test_cli_errors_are_one_line_with_exit_2(argv, message):
-    out = subprocess.run([sys.executable, "-m", "audiox_bench", *argv], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "audiox_bench", *argv], capture_output=True, text=True, check=False)
     assert out.returncode == 2
     assert out.stderr.startswith("error: ") and message in out.stderr
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr

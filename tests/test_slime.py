@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from audiox_bench.errors import InvalidInputError
+from audiox_bench.features import FeatureStats
+from audiox_bench.registry import contents, explainers
+from audiox_bench.segmentation import SegmentationFactorization, region_map
+
+
+def test_region_maps_cover_every_cell_once():
+    regions, names = region_map(128, 63, "temporal", 10, 10)
+    assert names == tuple(f"t{k}" for k in range(10)) and set(np.unique(regions)) == set(range(10))
+    assert (regions == regions[0]).all()  # temporal: the same segment in every band
+    regions, names = region_map(128, 63, "spectral", 10, 10)
+    assert names[0] == "f0" and (regions[:, :1] == regions).all()
+    regions, names = region_map(128, 63, "time_frequency", 5, 4)
+    assert len(names) == 20 and names[6] == "f1t1" and set(np.unique(regions)) == set(range(20))
+
+
+def test_compose_keeps_on_regions_and_fills_off_regions():
+    features = np.arange(8 * 10, dtype=np.float32).reshape(8, 10)
+    fact = SegmentationFactorization(features, np.float32(-1), "temporal", n_time=2)
+    out = fact.compose(np.array([[True, True], [True, False], [False, False]]))
+    np.testing.assert_array_equal(out[0], features)
+    np.testing.assert_array_equal(out[1][:, :5], features[:, :5])
+    assert (out[1][:, 5:] == -1).all() and (out[2] == -1).all()
+
+
+def test_bad_segmentation_is_rejected():
+    with pytest.raises(InvalidInputError, match="time segments"):
+        region_map(128, 63, "temporal", 100, 10)
+
+
+def test_contents():
+    rng = np.random.default_rng(0)
+    features = rng.normal(-30, 10, size=(4, 6)).astype(np.float32)
+    stats = FeatureStats(np.array([0.0, 1, 2, 3]), np.array([1.0, 1, 1, 1]), -80.0)
+    assert (contents.get("zero")(features, stats, rng) == 0).all()
+    assert (contents.get("min_data")(features, stats, rng) == -80).all()
+    assert (contents.get("min_inp")(features, stats, rng) == features.min()).all()
+    np.testing.assert_allclose(contents.get("mean_inp")(features, stats, rng), features.mean(), rtol=1e-6)
+    noise = contents.get("noise_norm")
+    a = noise(features, stats, np.random.default_rng(1))
+    assert np.array_equal(a, noise(features, stats, np.random.default_rng(1)))
+    assert not np.array_equal(a, noise(features, stats, np.random.default_rng(2)))
+
+
+@pytest.mark.parametrize("content", ["zero", "min_data", "min_inp", "mean_inp", "noise_norm"])
+def test_slime_explains_with_every_content(tiny_confound, content):
+    model = tiny_confound.model
+    example = tiny_confound.examples(2)[1]
+    slime = explainers.build(f"slime:content={content}")
+    fact = slime.factorize(model, example)
+    first = slime.explain(model, example, fact, target=0, seed=1)
+    assert first.components == tuple(f"t{k}" for k in range(10)) and np.isfinite(first.weights).all()
+    assert first.n_model_calls == 1024
+    again = slime.explain(model, example, fact, target=0, seed=1)
+    np.testing.assert_array_equal(first.weights, again.weights)
+    assert again.n_model_calls == 0  # every mask cached
+
+
+def test_slime_sampling_evaluates_each_distinct_mask_once(tiny_confound):
+    model = tiny_confound.model
+    example = tiny_confound.examples(1)[0]
+    slime = explainers.build("slime:n_samples=70000")
+    explanation = slime.explain(model, example, slime.factorize(model, example), target=1, seed=3)
+    assert explanation.extra["n_masks"] == 70000
+    assert explanation.n_model_calls == explanation.extra["n_distinct_masks"] <= 1024

@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="a small run for a first look (20 examples)")
     run.add_argument("--out", type=Path, default=None, help="run directory (resumed if it holds the same spec)")
     run.add_argument("--overwrite", action="store_true", help="replace a run directory holding another spec")
+    run.add_argument("--target", default=None, metavar="CLASS",
+                     help="class to explain, by name or index (default: each example's predicted class)")
     run.add_argument("--device", default="cpu", help="torch device of the task models (cpu, cuda, ...)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument("--format", choices=("md", "csv"), default="md", help="format of the printed leaderboard")
@@ -76,7 +78,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         tasks=tuple(args.task) or DEFAULT_TASKS,
         explainers=tuple(args.explainer) or DEFAULT_EXPLAINERS,
         metrics=tuple(args.metric) or DEFAULT_METRICS,
-        n_examples=n_examples, repeats=args.repeats, seed=args.seed, device=args.device,
+        n_examples=n_examples, repeats=args.repeats, seed=args.seed, device=args.device, target=args.target,
     )
     result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
     print(to_markdown(result.leaderboard) if args.format == "md" else to_csv(result.leaderboard), end="")

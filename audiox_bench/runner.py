@@ -46,6 +46,9 @@ class RunSpec:
         Root seed of the explainers' randomness.
     device : str
         Torch device for task models.
+    target : str, optional
+        Class to explain (a class name of the task's model, or its index); by default the model's
+        predicted class of each example.
     """
 
     tasks: tuple[str, ...] = DEFAULT_TASKS
@@ -55,6 +58,7 @@ class RunSpec:
     repeats: int = 1
     seed: int = 0
     device: str = "cpu"
+    target: str | None = None
 
     def __post_init__(self) -> None:
         if self.n_examples < 1:
@@ -98,7 +102,7 @@ class Benchmark:
         return {
             "spec": {"tasks": sorted(self.tasks), "explainers": sorted(self.explainers),
                      "metrics": sorted(self.metrics), "n_examples": self.spec.n_examples,
-                     "repeats": self.spec.repeats, "seed": self.spec.seed},
+                     "repeats": self.spec.repeats, "seed": self.spec.seed, "target": self.spec.target},
             "device": self.spec.device,
             "metric_directions": self.metric_directions(),
             "metric_descriptions": {m.name: m.description for m in self.metrics.values()},
@@ -124,6 +128,15 @@ def item_seed(root: int, *parts: Any) -> int:
     """A stable 32-bit seed for one work item (independent of run order and Python's hash salt)."""
     text = "|".join([str(root), *map(str, parts)])
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def resolve_target(target: str, classes: tuple[str, ...], task_name: str) -> int:
+    """Index of a class given by name or index, or an error naming the task's classes."""
+    if target in classes:
+        return classes.index(target)
+    if str(target).isdigit() and int(target) < len(classes):
+        return int(target)
+    raise AudioxError(f"task {task_name!r} has no class {target!r}; classes: {', '.join(classes)}")
 
 
 def package_versions() -> dict[str, str]:
@@ -237,7 +250,10 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
         examples = task.examples(spec.n_examples)
         for example in examples:
             check_audio(example.audio, example.sr, what=f"example {example.id!r}")
-        targets = task.model.predict_proba(np.stack([e.audio for e in examples])).argmax(axis=1)
+        if spec.target is None:
+            targets = task.model.predict_proba(np.stack([e.audio for e in examples])).argmax(axis=1)
+        else:
+            targets = np.full(len(examples), resolve_target(spec.target, task.model.classes, task_name))
         total = len(bench.explainers) * len(examples) * spec.repeats
         bar = tqdm(total=total, desc=f"explaining {task_name}", unit="expl", disable=not progress)
         for explainer_name, explainer in bench.explainers.items():

@@ -73,3 +73,24 @@ def test_plugin_that_raises_is_reported(tmp_path):
     plugin.write_text("raise RuntimeError('boom')\n")
     with pytest.raises(AudioxError, match="boom"):
         load_plugin(str(plugin))
+
+
+def test_entry_point_plugins_are_listed_and_loaded_on_use(tmp_path, monkeypatch):
+    """An installed package advertises an explainer through the audiox_bench.explainers group."""
+    package = tmp_path / "ep_explainer_pkg.py"
+    package.write_text(textwrap.dedent('''
+        from audiox_bench.explainers.audiolime import AudioLIME
+
+        class EntryPointLIME(AudioLIME):
+            """Registered through an entry point."""
+    '''))
+    dist = tmp_path / "ep_explainer_pkg-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ep-explainer-pkg\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[audiox_bench.explainers]\nep_lime = ep_explainer_pkg:EntryPointLIME\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "ep_lime" in explainers.names()
+    assert explainers.describe("ep_lime") == "(plugin, loaded on use)"
+    built = explainers.build("ep_lime:separator=hpss")
+    assert type(built).__name__ == "EntryPointLIME" and built.separator_name == "hpss"

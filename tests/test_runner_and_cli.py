@@ -147,3 +147,12 @@ def test_rank_respects_direction():
     table = leaderboard(records, {"good": True, "bad": False}).set_index(["metric", "explainer"])
     assert table.loc[("good", "a"), "rank"] == 1 and table.loc[("good", "b"), "rank"] == 2
     assert table.loc[("bad", "b"), "rank"] == 1 and table.loc[("bad", "a"), "rank"] == 2
+
+
+def test_target_class_by_name_and_unknown_class(tiny_confound, tmp_path, capsys):
+    assert main(["run", "--task", TINY_CONFOUND_SPEC, "--target", "piano", "--n-examples", "3",
+                 "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    assert {r["target_name"] for r in read_records(tmp_path / "r")} == {"piano"}
+    assert main(["run", "--task", TINY_CONFOUND_SPEC, "--target", "drums", "--n-examples", "3",
+                 "--no-progress"]) == 2
+    assert "has no class 'drums'; classes: guitar, piano" in capsys.readouterr().err

@@ -20,7 +20,7 @@ import platformdirs
 import torch
 
 # Bump when the synthesis or training code changes what a cached entry contains.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def cache_dir() -> Path:

@@ -34,6 +34,11 @@ SR = 16_000
 DURATION = 2.0
 
 
+def mixdown(stems: dict[str, np.ndarray]) -> np.ndarray:
+    """The mix of a clip: the float32 sum of its stems (one definition for training, validity and examples)."""
+    return np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
+
+
 @tasks.register("confound")
 class ConfoundTask(Task):
     """Guitar vs piano with drums confounded with guitar; truth: the drums (audioLIME paper, Sec. 4).
@@ -124,14 +129,14 @@ class ConfoundTask(Task):
 
     def _audio_set(self, split: str, n: int, progress: bool) -> tuple[np.ndarray, np.ndarray]:
         clips = [self._clip(split, i, progress) for i in range(n)]
-        audio = np.stack([sum(stems.values()) for stems, _, _ in clips]).astype(np.float32)
+        audio = np.stack([mixdown(stems) for stems, _, _ in clips])
         return audio, np.array([label for _, label, _ in clips])
 
     def examples(self, n: int) -> list[Example]:
         out = []
         for i in range(n):
             stems, label, drums = self._clip(self.split, i)
-            audio = np.sum(list(stems.values()), axis=0).astype(np.float32)
+            audio = mixdown(stems)
             out.append(Example(f"{self.split}-{i:04d}", audio, SR, label, stems,
                                {"split": self.split, "has_drums": drums, "mix": self.mix}))
         return out

@@ -73,7 +73,7 @@ def load_arrays(path: Path) -> dict[str, np.ndarray] | None:
             return {name: data[name] for name in data.files}
     except (OSError, ValueError, EOFError, KeyError):
         return None
-    except Exception:  # zipfile.BadZipFile and friends: corrupt entry
+    except Exception:  # noqa: BLE001 - zipfile.BadZipFile and friends: corrupt entry
         return None
 
 
@@ -92,7 +92,7 @@ def load_state(path: Path) -> dict[str, torch.Tensor] | None:
         return None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any unreadable or unsafe file is a cache miss, rebuilt
         return None
     return state if isinstance(state, dict) else None
 

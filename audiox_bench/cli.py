@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--task", action="append", default=[], metavar="SPEC",
                      help="task SPEC, e.g. confound:split=t_dr-gtr (repeatable; default: confound)")
     run.add_argument("--explainer", action="append", default=[], metavar="SPEC",
-                     help="explainer SPEC, e.g. audiolime:separator=hpss (repeatable; default: audiolime)")
+                     help="explainer SPEC, e.g. audiolime:separator=hpss (repeatable; default: audiolime); "
+                          "a|b alternatives expand to one configuration each, e.g. slime:content=zero|mean_inp")
     run.add_argument("--metric", action="append", default=[], metavar="SPEC",
                      help="metric SPEC (repeatable; default: topk_overlap)")
     run.add_argument("--n-examples", type=int, default=None, help="examples per task (default 200; 20 with --quick)")

@@ -32,6 +32,10 @@ class Example:
         Oracle sources (name -> waveform of the same length) whose sum is ``audio``.
     meta : mapping
         Anything else the task wants to keep (JSON-serialisable).
+    features : np.ndarray [shape=(n_mels, n_frames)], optional
+        The model input, for examples defined in the model's feature domain (e.g. log-mel columns
+        swapped between two versions of a clip). It overrides the features of ``audio``; such examples
+        suit segmentation explainers only. See :func:`model_input`.
     """
 
     id: str
@@ -40,6 +44,7 @@ class Example:
     label: int | None = None
     stems: Mapping[str, np.ndarray] | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    features: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,46 @@ class Metric(ABC):
     @abstractmethod
     def score(self, item: MetricInput) -> dict[str, float | None]:
         """Values of this metric for one instance."""
+
+
+class GroupMetric(ABC):
+    """Scores groups of finished records, e.g. the repeats of one example (stability) or two explainer
+    configurations on the same instance (agreement). Computed after the explanations, from the records
+    alone (``components`` and ``weights``), so it costs no model call and can be recomputed from a run
+    directory.
+
+    A group metric may need explainer configurations the user did not name (e.g. the reference content
+    of an agreement); :meth:`companions` names them and the runner adds them to the run.
+    """
+
+    name: ClassVar[str]
+    higher_is_better: ClassVar[bool] = True
+    description: ClassVar[str] = ""
+
+    def companions(self, explainer_spec: str) -> list[str]:
+        """Explainer SPECs this metric needs next to ``explainer_spec`` (canonical form not required)."""
+        return []
+
+    @abstractmethod
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Rows ``{"task", "explainer", "example_id", "repeat", "metrics": {name: value}}`` from the
+        successful records of a run (``repeat`` is None for a value about all repeats)."""
+
+
+def model_input(model: Classifier, example: Example) -> np.ndarray:
+    """The model's input features ``(n_mels, n_frames)`` for one example (its own, if it has them)."""
+    if example.features is not None:
+        return np.asarray(example.features, dtype=np.float32)
+    return model.features(example.audio)[0]
+
+
+def predict_examples(model: Classifier, examples: Sequence[Example]) -> np.ndarray:
+    """Class probabilities ``(n, n_classes)`` of examples, through their features where they have them."""
+    if not examples:
+        return np.zeros((0, len(model.classes)))
+    if any(e.features is not None for e in examples):
+        return model.predict_features(np.stack([model_input(model, e) for e in examples]))
+    return model.predict_proba(np.stack([e.audio for e in examples]))
 
 
 def as_audio_batch(audio: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:

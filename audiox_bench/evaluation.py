@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -46,7 +48,7 @@ class PredictionCache:
         How many factorizations are remembered (least recently used ones are dropped).
     """
 
-    def __init__(self, max_factorizations: int = 64) -> None:
+    def __init__(self, max_factorizations: int = 256) -> None:
         self.max_factorizations = max_factorizations
         self._store: OrderedDict[str, dict[bytes, np.ndarray]] = OrderedDict()
 
@@ -66,3 +68,25 @@ class PredictionCache:
             for i, row in zip(missing, fresh):
                 known[keys[i]] = row
         return np.stack([known[key] for key in keys]), len(missing)
+
+
+_SHARED: weakref.WeakKeyDictionary[Classifier, PredictionCache] = weakref.WeakKeyDictionary()
+
+
+def prediction_cache(model: Classifier) -> PredictionCache:
+    """The prediction cache shared by every explainer evaluating ``model`` (e.g. SLIME configurations
+    that differ only in N_s reuse each other's model outputs). It lives as long as the model."""
+    try:
+        return _SHARED.setdefault(model, PredictionCache())
+    except TypeError:  # a model that cannot be weakly referenced gets a cache of its own each time
+        return PredictionCache()
+
+
+def fingerprint(*arrays: np.ndarray) -> str:
+    """A short digest of array contents, so cache keys change whenever the composed inputs would."""
+    digest = hashlib.blake2b(digest_size=8)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(str((array.shape, array.dtype.str)).encode())
+        digest.update(array.data)
+    return digest.hexdigest()

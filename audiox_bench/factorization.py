@@ -15,6 +15,7 @@ import torch
 
 from audiox_bench.contracts import Factorization
 from audiox_bench.errors import InvalidInputError
+from audiox_bench.evaluation import fingerprint
 
 
 def segment_edges(n_samples: int, n_segments: int) -> np.ndarray:
@@ -38,7 +39,7 @@ class SourceFactorization(Factorization):
         Time segments per source (1 = sources only). Component ``s@tK`` is source ``s`` inside
         segment ``K`` (rectangular window) and zero elsewhere.
     key : str
-        Identifies this factorization of this example (for caching predictions).
+        A readable label of this factorization; the cache key adds a digest of the components.
     """
 
     family = "source"
@@ -69,7 +70,7 @@ class SourceFactorization(Factorization):
             self.names = tuple(names)
             self.components = np.stack(rows)
         self.n_segments = n_segments
-        self.key = key
+        self.key = f"{key}|{fingerprint(self.components)}"
         self._spectra: torch.Tensor | None = None
 
     def source_of(self, name: str) -> str:

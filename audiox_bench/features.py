@@ -67,6 +67,12 @@ class LogMel(nn.Module):
         self.register_buffer("band_mean", torch.tensor(mean, dtype=torch.float32)[:, None])
         self.register_buffer("band_std", torch.tensor(std, dtype=torch.float32)[:, None])
 
+    def set_band_stats(self, band_mean: np.ndarray, band_std: np.ndarray) -> None:
+        """Standardise each band with these statistics from now on (e.g. the training set's)."""
+        self.band_mean.copy_(torch.as_tensor(np.asarray(band_mean), dtype=torch.float32)[:, None])
+        self.band_std.copy_(torch.as_tensor(np.asarray(band_std), dtype=torch.float32)[:, None])
+        self.standardised = True
+
     def stft(self, audio: torch.Tensor) -> torch.Tensor:
         """Complex STFT ``(batch, 1 + n_fft // 2, frames)`` with librosa's framing."""
         return torch.stft(

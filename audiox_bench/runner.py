@@ -18,9 +18,25 @@ from tqdm.auto import tqdm
 
 from audiox_bench import registry
 from audiox_bench.audio import check_audio
-from audiox_bench.contracts import Example, Explainer, Explanation, Metric, MetricInput
+from audiox_bench.contracts import (
+    Example,
+    Explainer,
+    Explanation,
+    GroupMetric,
+    Metric,
+    MetricInput,
+    predict_examples,
+)
 from audiox_bench.errors import AudioxError, ExplainerOutputError
-from audiox_bench.store import LEADERBOARD, RunStore, read_records
+from audiox_bench.spec import expand_grid
+from audiox_bench.store import (
+    GROUP_RECORDS,
+    LEADERBOARD,
+    RunStore,
+    group_rows_text,
+    read_group_rows,
+    read_records,
+)
 from audiox_bench.tables import leaderboard, to_csv, to_markdown
 from audiox_bench.task import Task
 
@@ -78,34 +94,47 @@ class Benchmark:
     explainers: dict[str, Explainer]
     metrics: dict[str, Metric]
     spec: RunSpec
+    group_metrics: dict[str, GroupMetric] = field(default_factory=dict)
 
     @staticmethod
     def build(spec: RunSpec) -> Benchmark:
         """Parse and construct everything first, so a typo fails before any heavy work."""
-        tasks = {registry.canonical_spec(registry.tasks, s): registry.tasks.build(s, device=spec.device)
-                 for s in spec.tasks}
-        explainers = {registry.canonical_spec(registry.explainers, s): registry.explainers.build(s)
-                      for s in spec.explainers}
-        metrics = {registry.canonical_spec(registry.metrics, s): registry.metrics.build(s) for s in spec.metrics}
-        for name, metric in metrics.items():
-            if not isinstance(metric, Metric):
-                raise AudioxError(f"metric {name!r} is not a Metric (got {type(metric).__name__})")
+        task_specs = list(dict.fromkeys(registry.canonical_spec(registry.tasks, s)
+                                        for text in spec.tasks for s in expand_grid(text)))
+        tasks = {s: registry.tasks.build(s, device=spec.device) for s in task_specs}
+        every_metric = {registry.canonical_spec(registry.metrics, s): registry.metrics.build(s)
+                        for text in spec.metrics for s in expand_grid(text)}
+        for name, metric in every_metric.items():
+            if not isinstance(metric, Metric | GroupMetric):
+                raise AudioxError(f"metric {name!r} is not a Metric or GroupMetric (got {type(metric).__name__})")
+        metrics = {n: m for n, m in every_metric.items() if isinstance(m, Metric)}
+        group_metrics = {n: m for n, m in every_metric.items() if isinstance(m, GroupMetric)}
+        explainer_specs = list(dict.fromkeys(registry.canonical_spec(registry.explainers, s)
+                                             for text in spec.explainers for s in expand_grid(text)))
+        for metric in group_metrics.values():  # configurations a group metric compares against
+            for name in list(explainer_specs):
+                for companion in metric.companions(name):
+                    companion = registry.canonical_spec(registry.explainers, companion)
+                    if companion not in explainer_specs:
+                        explainer_specs.append(companion)
+        explainers = {s: registry.explainers.build(s) for s in explainer_specs}
         for name, explainer in explainers.items():
             if not isinstance(explainer, Explainer):
                 raise AudioxError(f"explainer {name!r} is not an Explainer (got {type(explainer).__name__})")
-        return Benchmark(tasks, explainers, metrics, spec)
+        return Benchmark(tasks, explainers, metrics, spec, group_metrics)
 
     def metric_directions(self) -> dict[str, bool]:
-        return {m.name: m.higher_is_better for m in self.metrics.values()}
+        return {m.name: m.higher_is_better for m in [*self.metrics.values(), *self.group_metrics.values()]}
 
     def run_info(self) -> dict[str, Any]:
         return {
             "spec": {"tasks": sorted(self.tasks), "explainers": sorted(self.explainers),
-                     "metrics": sorted(self.metrics), "n_examples": self.spec.n_examples,
+                     "metrics": sorted([*self.metrics, *self.group_metrics]), "n_examples": self.spec.n_examples,
                      "repeats": self.spec.repeats, "seed": self.spec.seed, "target": self.spec.target},
             "device": self.spec.device,
             "metric_directions": self.metric_directions(),
-            "metric_descriptions": {m.name: m.description for m in self.metrics.values()},
+            "metric_descriptions": {m.name: m.description
+                                    for m in [*self.metrics.values(), *self.group_metrics.values()]},
             "versions": package_versions(),
             "git": git_hash(),
             "python": sys.version.split()[0],
@@ -122,10 +151,16 @@ class RunResult:
     leaderboard: Any
     invalid_tasks: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    group_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def item_seed(root: int, *parts: Any) -> int:
-    """A stable 32-bit seed for one work item (independent of run order and Python's hash salt)."""
+    """A stable 32-bit seed for one work item (independent of run order and Python's hash salt).
+
+    The runner derives it from (task, example, repeat) but not from the explainer, so every explainer
+    configuration sees the same random numbers on an instance: comparisons between configurations are
+    paired, and differences come from the configurations, not from the draws.
+    """
     text = "|".join([str(root), *map(str, parts)])
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
@@ -207,7 +242,7 @@ def explain_item(task_name: str, task: Task, explainer_name: str, explainer: Exp
         for metric in metrics.values():
             values = metric.score(item)
             record["metrics"].update({k: _json_float(v) for k, v in values.items()})
-    except Exception as exc:  # recorded, the run goes on
+    except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
         record["error"] = f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, AudioxError):
             record["traceback"] = traceback.format_exc(limit=6)
@@ -248,16 +283,22 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
                        + "; ".join(str(c) for c in checks if not c.passed), file=sys.stderr)
             continue
         examples = task.examples(spec.n_examples)
+        if task.selection:
+            validity[task_name]["selection"] = dict(task.selection)
+            if store is not None:
+                store.write_json("validity.json", validity)
         for example in examples:
             check_audio(example.audio, example.sr, what=f"example {example.id!r}")
         if spec.target is None:
-            targets = task.model.predict_proba(np.stack([e.audio for e in examples])).argmax(axis=1)
+            targets = predict_examples(task.model, examples).argmax(axis=1)
         else:
             targets = np.full(len(examples), resolve_target(spec.target, task.model.classes, task_name))
         total = len(bench.explainers) * len(examples) * spec.repeats
         bar = tqdm(total=total, desc=f"explaining {task_name}", unit="expl", disable=not progress)
-        for explainer_name, explainer in bench.explainers.items():
-            for example, target in zip(examples, targets):
+        # Example-major order: all configurations of one example run together, so explainers sharing a
+        # prediction cache (same model, same perturbed inputs) find it warm.
+        for example, target in zip(examples, targets):
+            for explainer_name, explainer in bench.explainers.items():
                 keys = [(task_name, explainer_name, example.id, r) for r in range(spec.repeats)]
                 todo = [k for k in keys if k not in done]
                 bar.update(len(keys) - len(todo))
@@ -265,11 +306,11 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
                     continue
                 try:
                     factorization = explainer.factorize(task.model, example)
-                except Exception as exc:  # becomes the error of each record of this example
+                except Exception as exc:  # noqa: BLE001 - becomes the error of each record of this example
                     factorization = exc
                 for key in todo:
                     repeat = key[3]
-                    seed = item_seed(spec.seed, task_name, explainer_name, example.id, repeat)
+                    seed = item_seed(spec.seed, task_name, example.id, repeat)
                     record = explain_item(task_name, task, explainer_name, explainer, bench.metrics, example,
                                           factorization, repeat, int(target), seed)
                     if store is not None:
@@ -278,11 +319,25 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
                     done.add(key)
                     bar.update(1)
         bar.close()
-    table = leaderboard(records, bench.metric_directions())
+    group_rows = score_groups(records, bench.group_metrics)
+    table = leaderboard(records, bench.metric_directions(), group_rows)
     if store is not None:
+        store.write_text(GROUP_RECORDS, group_rows_text(group_rows))
         store.write_text(LEADERBOARD, to_csv(table))
         store.write_text("leaderboard.md", to_markdown(table))
-    return RunResult(records, validity, table, invalid, time.perf_counter() - start)
+    return RunResult(records, validity, table, invalid, time.perf_counter() - start, group_rows)
+
+
+def score_groups(records: list[dict[str, Any]], group_metrics: dict[str, GroupMetric]) -> list[dict[str, Any]]:
+    """Rows of every group metric over the successful records, in a stable order."""
+    ok = [r for r in records if not r.get("error")]
+    rows = []
+    for name, metric in group_metrics.items():
+        try:
+            rows += metric.score_records(ok)
+        except Exception as exc:  # a broken plugin metric must not lose the run's records
+            raise AudioxError(f"group metric {name!r} failed: {type(exc).__name__}: {exc}") from exc
+    return rows
 
 
 def leaderboard_of(run_dir: str | Path):
@@ -293,7 +348,7 @@ def leaderboard_of(run_dir: str | Path):
     info = load_json(run_dir / "run.json")
     if not isinstance(info, dict):
         raise AudioxError(f"{str(run_dir)!r} is not a run directory (no readable run.json)")
-    return leaderboard(read_records(run_dir), info.get("metric_directions", {}))
+    return leaderboard(read_records(run_dir), info.get("metric_directions", {}), read_group_rows(run_dir))
 
 
 def _file_name(spec: str) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 
 from audiox_bench.contracts import Factorization
 from audiox_bench.errors import InvalidInputError
+from audiox_bench.evaluation import fingerprint
 from audiox_bench.factorization import segment_edges
 
 LAYOUTS = ("temporal", "spectral", "time_frequency")
@@ -58,7 +59,9 @@ class SegmentationFactorization(Factorization):
     n_time, n_bands : int
         Time segments and mel-band groups (each used where the layout has that axis).
     key : str
-        Identifies the factorization (example, layout, content) for caching predictions.
+        A readable label (example, layout, content); the cache key adds a digest of the features, the
+        fill and the regions, so two factorizations share cached predictions only if they compose
+        identical inputs.
     """
 
     family = "segmentation"
@@ -73,7 +76,7 @@ class SegmentationFactorization(Factorization):
         self.features, self.fill = features, fill
         self.layout = layout
         self.regions, self.names = region_map(*features.shape, layout, n_time, n_bands)
-        self.key = key
+        self.key = f"{key}|{fingerprint(self.features, self.fill, self.regions)}"
 
     def compose(self, masks: np.ndarray) -> np.ndarray:
         """Features ``(n, n_mels, n_frames)`` with the off regions filled."""

@@ -21,7 +21,7 @@ def parse_value(text: str) -> Any:
     """Turn the text of one SPEC value into a Python value.
 
     ``true``/``false`` become booleans, ``none`` becomes None, integers and floats become numbers,
-    anything else stays a string. ``a|b|c`` lists are not split: constructors receive strings.
+    anything else stays a string. ``a|b|c`` alternatives are expanded earlier (:func:`expand_grid`).
     """
     lowered = text.lower()
     if lowered in ("true", "false"):
@@ -97,3 +97,21 @@ def parse_spec(text: str) -> Spec:
                 raise SpecError(f"bad SPEC {text!r}: key {key!r} is given twice")
             params[key] = parse_value(value.strip())
     return Spec(name, params)
+
+
+def expand_grid(text: str) -> list[str]:
+    """One SPEC per combination of ``|``-separated alternatives, in the order written.
+
+    ``slime:content=zero|mean_inp,n_samples=1000|5000`` gives four SPECs, ``content`` varying slowest;
+    a SPEC without ``|`` is returned as it is. This is how a sweep is one command.
+    """
+    spec = parse_spec(text)
+    if not any("|" in str(v) for v in spec.params.values()):
+        return [str(spec) if spec.params else spec.name]
+    grid: list[dict[str, Any]] = [{}]
+    for key, value in spec.params.items():
+        choices = str(value).split("|") if isinstance(value, str) else [format_value(value)]
+        if any(not c.strip() for c in choices):
+            raise SpecError(f"bad SPEC {text!r}: empty alternative in {key}={value}")
+        grid = [{**partial, key: parse_value(c.strip())} for partial in grid for c in choices]
+    return [str(Spec(spec.name, params)) for params in grid]

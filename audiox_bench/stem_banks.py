@@ -13,9 +13,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from audiox_bench.cache import cache_dir, cache_key, load_arrays, save_arrays
+from audiox_bench.singing import render_vocal_bank
 from audiox_bench.synthesis import render_role_bank
 
 SPLIT_CODES = {"train": 1, "val": 2, "test": 3}
+# Roles synthesised procedurally rather than from the SoundFont: ``(count, seed, sr, duration) -> stems``.
+PROCEDURAL_ROLES = {"vocals": render_vocal_bank}
 
 
 def stem_banks(
@@ -44,7 +47,10 @@ def stem_banks(
             banks[role] = cached["stems"]
             continue
         entropy = int(np.random.SeedSequence(role_seed).generate_state(1)[0])
-        banks[role] = render_role_bank(role, count, entropy, sr, duration)
+        if role in PROCEDURAL_ROLES:
+            banks[role] = PROCEDURAL_ROLES[role](count, entropy, sr, duration)
+        else:
+            banks[role] = render_role_bank(role, count, entropy, sr, duration)
         save_arrays(path, {"stems": banks[role]})
     return banks
 

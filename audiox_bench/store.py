@@ -20,6 +20,7 @@ RECORDS = "records.jsonl"
 RUN = "run.json"
 VALIDITY = "validity.json"
 LEADERBOARD = "leaderboard.csv"
+GROUP_RECORDS = "group_metrics.jsonl"  # derived from the records, rewritten whole at the end of a run
 
 RecordKey = tuple[str, str, str, int]
 
@@ -44,6 +45,19 @@ def read_records(path: Path) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return records
+
+
+def read_group_rows(path: Path) -> list[dict[str, Any]]:
+    """The group-metric rows of a run directory (none if the run has not finished once)."""
+    file = Path(path) / GROUP_RECORDS
+    if not file.is_file():
+        return []
+    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def group_rows_text(rows: list[dict[str, Any]]) -> str:
+    """JSON lines of group-metric rows, in a stable order."""
+    return "".join(json.dumps(row, sort_keys=True, allow_nan=True, default=str) + "\n" for row in rows)
 
 
 class RunStore:
@@ -75,14 +89,14 @@ class RunStore:
         except OSError as exc:
             raise AudioxError(f"cannot write to output directory {str(self.path)!r}: {exc.strerror or exc}") from exc
         existing = load_json(self.path / RUN)
-        if (self.path / RUN).exists() and not overwrite:
-            if not isinstance(existing, dict) or existing.get("spec") != run_info["spec"]:
-                raise AudioxError(
-                    f"{str(self.path)!r} holds a run with a different spec; choose another --out or pass "
-                    "--overwrite to replace it"
-                )
+        same_spec = isinstance(existing, dict) and existing.get("spec") == run_info["spec"]
+        if (self.path / RUN).exists() and not overwrite and not same_spec:
+            raise AudioxError(
+                f"{str(self.path)!r} holds a run with a different spec; choose another --out or pass "
+                "--overwrite to replace it"
+            )
         if overwrite:
-            for name in (RECORDS, VALIDITY, LEADERBOARD, "leaderboard.md", "leaderboard.html"):
+            for name in (RECORDS, GROUP_RECORDS, VALIDITY, LEADERBOARD, "leaderboard.md", "leaderboard.html"):
                 (self.path / name).unlink(missing_ok=True)
             shutil.rmtree(self.path / "models", ignore_errors=True)
         self._truncate_torn_tail()

@@ -233,9 +233,9 @@ def render_scores(scores: Sequence[StemScore], sr: int, duration: float) -> np.n
     -------
     np.ndarray [shape=(len(scores), round(duration * sr)), dtype=float32]
     """
-    n_samples = int(round(duration * sr))
+    n_samples = round(duration * sr)
     slot_seconds = duration + SLOT_GAP_SECONDS
-    slot_samples = int(round(slot_seconds * sr))
+    slot_samples = round(slot_seconds * sr)
     out = np.zeros((len(scores), n_samples), dtype=np.float32)
     groups: dict[tuple[int, bool], list[int]] = {}
     for index, score in enumerate(scores):

@@ -19,15 +19,17 @@ def metric_values(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per (record, metric value): columns task, explainer, example_id, repeat, metric, value.
 
     Values that are None (metric undefined for the instance) are kept as NaN; failed records
-    contribute no rows.
+    contribute no rows. Group-metric rows (see :class:`GroupMetric`) may be passed along with the
+    records; a row about all repeats of an example has ``repeat`` -1.
     """
     rows = []
     for record in records:
         if record.get("error"):
             continue
         for metric, value in (record.get("metrics") or {}).items():
-            rows.append((record["task"], record["explainer"], record["example_id"], int(record["repeat"]),
-                         metric, np.nan if value is None else float(value)))
+            repeat = record.get("repeat")
+            rows.append((record["task"], record["explainer"], record["example_id"],
+                         -1 if repeat is None else int(repeat), metric, np.nan if value is None else float(value)))
     return pd.DataFrame(rows, columns=["task", "explainer", "example_id", "repeat", "metric", "value"])
 
 
@@ -53,13 +55,16 @@ def direction_of(metric: str, directions: Mapping[str, bool]) -> bool:
     return bool(directions.get(metric.split(".", 1)[0], True))
 
 
-def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool]) -> pd.DataFrame:
+def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool],
+                group_rows: list[Mapping[str, Any]] = ()) -> pd.DataFrame:
     """The leaderboard of a run.
 
     Parameters
     ----------
     records : list of dict
         Run records (see ``records.jsonl``).
+    group_rows : list of dict
+        Values of group metrics (see ``group_metrics.jsonl``).
     directions : mapping of str to bool
         ``higher_is_better`` per metric name.
 
@@ -69,7 +74,7 @@ def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool]
         Columns ``task, explainer, metric, mean, ci_low, ci_high, n, rank, n_skipped, n_failed``;
         ``rank`` is 1 for the best explainer of a task on a metric (ties share the lower rank).
     """
-    values = metric_values(records)
+    values = metric_values([*records, *group_rows])
     failures = pd.DataFrame(
         [(r["task"], r["explainer"]) for r in records if r.get("error")], columns=["task", "explainer"]
     )

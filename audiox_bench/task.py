@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -58,6 +59,7 @@ class Task(ABC):
     truth: ClassVar[str] = ""
 
     def __init__(self) -> None:
+        self.selection: dict[str, Any] = {}  # how examples were selected (e.g. kept / made), if they were
         self._model: Classifier | None = None
         self._checks: list[ValidityCheck] | None = None
         self._card: dict[str, Any] = {}
@@ -71,6 +73,24 @@ class Task(ABC):
 
     def _set_prepared(self, model: Classifier, checks: list[ValidityCheck], card: dict[str, Any]) -> None:
         self._model, self._checks, self._card = model, list(checks), dict(card)
+
+    def _prepare_first_valid(
+        self,
+        build: Callable[[int], tuple[Classifier, list[ValidityCheck], dict[str, Any]]],
+        seeds: range,
+    ) -> None:
+        """Build models with successive training seeds until one passes its checks (or seeds run out).
+
+        ``build(train_seed)`` returns the model, its checks and its card; the card of the model kept
+        gains ``attempts``, the checks of every seed tried.
+        """
+        attempts = []
+        for train_seed in seeds:
+            model, checks, card = build(train_seed)
+            attempts.append({"train_seed": train_seed, **{c.name: c.value for c in checks}})
+            if all(c.passed for c in checks):
+                break
+        self._set_prepared(model, checks, {**card, "attempts": attempts})
 
     def _require_prepared(self) -> None:
         if self._model is None:

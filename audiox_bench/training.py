@@ -87,3 +87,58 @@ def train_network(
             seen += len(index)
     network.eval()
     return TrainingResult(loss_sum / max(seen, 1), correct / max(seen, 1), time.perf_counter() - start)
+
+
+def fit_classifier(
+    network: nn.Module,
+    frontend: nn.Module,
+    audio: np.ndarray,
+    labels: np.ndarray,
+    config: TrainingConfig,
+    standardise: bool = False,
+    device: str = "cpu",
+    description: str = "training",
+    progress: bool = True,
+) -> dict:
+    """Compute the front end's features of ``audio`` once, optionally standardise them per mel band with
+    their own statistics (stored in the front end), and train ``network`` on them.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+    frontend : LogMel
+        Audio -> features; :meth:`LogMel.set_band_stats` is called on it when ``standardise``.
+    audio : np.ndarray [shape=(n, n_samples), dtype=float32]
+    labels : np.ndarray [shape=(n,), dtype=int]
+    config : TrainingConfig
+    standardise : bool
+        Standardise each mel band with the training set's mean and standard deviation.
+    device, description, progress :
+        As in :func:`train_network`.
+
+    Returns
+    -------
+    dict
+        The training part of a model card: seed, loss, accuracy, seconds, parameter count, and
+        ``feature_stats`` (statistics of the features in the network's input domain).
+    """
+    from audiox_bench.features import FeatureStats
+
+    start = time.perf_counter()
+    frontend.to(device).eval()
+    with torch.inference_mode():
+        chunks = [frontend(torch.from_numpy(audio[i : i + 256]).to(device)).cpu().numpy()
+                  for i in tqdm(range(0, len(audio), 256), desc="features", disable=not progress, leave=False)]
+    features = np.concatenate(chunks)
+    if standardise:
+        raw = FeatureStats.of(features)
+        band_std = np.maximum(raw.band_std, 1e-2)
+        frontend.set_band_stats(raw.band_mean, band_std)
+        features = ((features - raw.band_mean[None, :, None]) / band_std[None, :, None]).astype(np.float32)
+    stats = FeatureStats.of(features)
+    result = train_network(network, features, labels, config, device=device, description=description,
+                           progress=progress)
+    return {"train_seed": config.seed, "train_loss": result.final_loss, "train_accuracy": result.final_accuracy,
+            "training_seconds": round(result.seconds, 2), "build_seconds": round(time.perf_counter() - start, 2),
+            "n_train": len(audio), "epochs": config.epochs, "standardised_input": standardise,
+            "n_parameters": sum(p.numel() for p in network.parameters()), "feature_stats": stats.to_dict()}

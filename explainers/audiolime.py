@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from audiox_bench.contracts import Classifier, Example, Explainer, Explanation, Factorization
-from audiox_bench.evaluation import PredictionCache
+from audiox_bench.errors import AudioxError
+from audiox_bench.evaluation import prediction_cache
 from audiox_bench.factorization import SourceFactorization
 from audiox_bench.lime import LimeSettings, lime_explain
 from audiox_bench.registry import explainers, separators
@@ -51,13 +52,15 @@ class AudioLIME(Explainer):
         self.separator = separators.build(separator, n_components=n_components)
         self.n_segments = int(n_segments)
         self.settings = LimeSettings(n_samples, max_exhaustive, kernel_width, distance, alpha)
-        self._cache = PredictionCache()
 
     def factorize(self, model: Classifier, example: Example) -> Factorization:
+        if example.features is not None:
+            raise AudioxError(f"example {example.id!r} exists only as model features (a feature-domain edit), "
+                              "so it has no sources to separate; use the task's audio form (e.g. vocals:form=audio)")
         sources = self.separator.separate(example)
         key = f"{example.id}|sources:{self.separator_name}|{self.n_segments}"
         return SourceFactorization(sources, self.n_segments, key=key)
 
     def explain(self, model: Classifier, example: Example, factorization: Factorization, target: int,
                 seed: int) -> Explanation:
-        return lime_explain(model, factorization, target, seed, self.settings, self._cache)
+        return lime_explain(model, factorization, target, seed, self.settings, prediction_cache(model))

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiox_bench.contracts import Classifier, Example, Explainer, Explanation, Factorization
+from audiox_bench.contracts import (
+    Classifier,
+    Example,
+    Explainer,
+    Explanation,
+    Factorization,
+    model_input,
+)
 from audiox_bench.errors import AudioxError
-from audiox_bench.evaluation import PredictionCache
+from audiox_bench.evaluation import prediction_cache
 from audiox_bench.lime import LimeSettings, lime_explain
 from audiox_bench.occlusion import is_stochastic
 from audiox_bench.registry import contents, explainers
@@ -51,11 +58,10 @@ class SLIME(Explainer):
         self.n_time = n_segments if segmentation == "temporal" else n_time
         self.n_bands = n_bands if n_bands is not None else (4 if segmentation == "time_frequency" else 10)
         self.settings = LimeSettings(n_samples, max_exhaustive, kernel_width, distance, alpha)
-        self._cache = PredictionCache()
 
     def _factorization(self, model: Classifier, example: Example, seed: int) -> SegmentationFactorization:
         try:
-            features = model.features(example.audio)[0]
+            features = model_input(model, example)
         except NotImplementedError as exc:
             raise AudioxError(f"slime needs a model with a feature front end: {exc}") from exc
         stochastic = is_stochastic(self.content)
@@ -72,4 +78,4 @@ class SLIME(Explainer):
                 seed: int) -> Explanation:
         if is_stochastic(self.content):  # the fill is drawn from the explanation's seed
             factorization = self._factorization(model, example, seed)
-        return lime_explain(model, factorization, target, seed, self.settings, self._cache)
+        return lime_explain(model, factorization, target, seed, self.settings, prediction_cache(model))

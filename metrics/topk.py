@@ -19,6 +19,16 @@ def top_positive(names: Sequence[str], weights: np.ndarray, k: int) -> list[str]
     return [names[i] for i in order[:k] if weights[i] > 0]
 
 
+def top_k(names: Sequence[str], weights: np.ndarray, k: int) -> list[str]:
+    """The ``k`` components with the largest weights whatever their sign, best first (ties: component
+    order). Rankings (stability, agreement between explanations) use this; overlap with the truth uses
+    :func:`top_positive`."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (len(names),):
+        raise ValueError(f"weights have shape {weights.shape}, expected ({len(names)},)")
+    return [names[i] for i in np.argsort(-weights, kind="stable")[:k]]
+
+
 def topk_overlap(names: Sequence[str], weights: np.ndarray, truth: Collection[str], k: int | None = None) -> int:
     """N_ce: how many of the top-``k`` positive components are in ``truth``.
 
@@ -43,8 +53,10 @@ def topk_overlap(names: Sequence[str], weights: np.ndarray, truth: Collection[st
 class TopKOverlap(Metric):
     """N_ce / k: share of the top-k positive components that are ground truth (k = |truth|).
 
-    Reports ``topk_overlap`` (N_ce / k) and ``topk_overlap.n_ce`` (N_ce); instances without ground
-    truth are skipped (None), not scored as 0.
+    Reports ``topk_overlap`` (N_ce / k), ``topk_overlap.n_ce`` (N_ce), and the rates of Mishra et al.
+    (2020) as 0/1 per instance (their means are the rates): ``topk_overlap.all`` (N_ce = k) and
+    ``topk_overlap.all_but_one`` (N_ce >= k - 1), with k capped at the size of the truth. Instances
+    without ground truth are skipped (None), not scored as 0.
 
     Parameters
     ----------
@@ -64,7 +76,12 @@ class TopKOverlap(Metric):
     def score(self, item: MetricInput) -> dict[str, float | None]:
         truth = item.ground_truth
         if truth is None or len(truth) == 0:
-            return {self.name: None, f"{self.name}.n_ce": None}
+            return dict.fromkeys(self.value_names())
         k = self.k or len(truth)
         n_ce = topk_overlap(item.explanation.components, item.explanation.weights, truth.components, k)
-        return {self.name: n_ce / min(k, len(truth)), f"{self.name}.n_ce": float(n_ce)}
+        best = min(k, len(truth))  # the largest N_ce possible
+        return {self.name: n_ce / best, f"{self.name}.n_ce": float(n_ce), f"{self.name}.all": float(n_ce == best),
+                f"{self.name}.all_but_one": float(n_ce >= best - 1)}
+
+    def value_names(self) -> list[str]:
+        return [self.name, *(f"{self.name}.{v}" for v in ("n_ce", "all", "all_but_one"))]

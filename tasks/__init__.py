@@ -1,3 +1,6 @@
 """Built-in tasks. Importing this package registers them in :data:`audiox_bench.registry.tasks`."""
 
-from audiox_bench.tasks import confound  # noqa: F401
+from audiox_bench.tasks import (
+    confound,  # noqa: F401
+    vocals,  # noqa: F401
+)

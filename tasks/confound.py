@@ -7,11 +7,7 @@ piano) it calls most piano clips guitar; an explainer that is right about the mo
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-import torch
-from tqdm.auto import tqdm
 
 from audiox_bench.contracts import Example, Factorization, GroundTruth
 from audiox_bench.features import FeatureStats, LogMel, LogMelConfig
@@ -20,7 +16,7 @@ from audiox_bench.networks import ARCHITECTURES, build_network
 from audiox_bench.registry import tasks
 from audiox_bench.stem_banks import db_gain, stem_banks
 from audiox_bench.task import Task, ValidityCheck
-from audiox_bench.training import TrainingConfig, train_network
+from audiox_bench.training import TrainingConfig, fit_classifier
 
 CLASSES = ("guitar", "piano")
 SPLITS = ("t_dr-pno", "t_dr-gtr")
@@ -103,6 +99,7 @@ class ConfoundTask(Task):
         self.roles = MIXES[mix]
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=128)
         self._banks: dict[str, dict[str, np.ndarray]] = {}
+        self._progress = False
 
     # -- data ------------------------------------------------------------------------------------
     def _bank(self, split: str, progress: bool) -> dict[str, np.ndarray]:
@@ -153,44 +150,31 @@ class ConfoundTask(Task):
     def prepare(self, progress: bool = True) -> None:
         if self._model is not None:
             return
-        attempts = []
-        for attempt in range(self.max_attempts):
-            train_seed = self.seed + attempt
-            description = {"task": "confound", "mix": self.mix, "seed": self.seed, "train_seed": train_seed,
-                           "n_train": self.n_train, "epochs": self.epochs, "architecture": self.architecture,
-                           "banks": self.bank_sizes, "gains_db": GAINS_DB, "frontend": self.frontend_config.to_dict()}
+        self._progress = progress
+        self._prepare_first_valid(self._build, range(self.seed, self.seed + self.max_attempts))
 
-            def train(network, frontend, train_seed=train_seed):
-                start = time.perf_counter()
-                audio, labels = self._audio_set("train", self.n_train, progress)
-                with torch.inference_mode():
-                    feats = np.concatenate([frontend(torch.from_numpy(audio[i : i + 256])).numpy()
-                                            for i in tqdm(range(0, len(audio), 256), desc="features", disable=not progress, leave=False)])
-                stats = FeatureStats.of(feats)
-                result = train_network(network, feats, labels, TrainingConfig(epochs=self.epochs, seed=train_seed),
-                                       device=self.device, description=f"training confound (seed {train_seed})",
-                                       progress=progress)
-                return {"train_seed": train_seed, "train_loss": result.final_loss,
-                        "train_accuracy": result.final_accuracy, "training_seconds": round(result.seconds, 2),
-                        "build_seconds": round(time.perf_counter() - start, 2), "n_train": self.n_train,
-                        "n_parameters": sum(p.numel() for p in network.parameters()),
-                        "architecture": self.architecture, "epochs": self.epochs,
-                        "feature_stats": stats.to_dict()}
+    def _build(self, train_seed: int):
+        description = {"task": "confound", "mix": self.mix, "seed": self.seed, "train_seed": train_seed,
+                       "n_train": self.n_train, "epochs": self.epochs, "architecture": self.architecture,
+                       "banks": self.bank_sizes, "gains_db": GAINS_DB, "frontend": self.frontend_config.to_dict()}
 
-            model, card = cached_classifier("confound", description, lambda s=train_seed: self._make_modules(s), train,
-                                            CLASSES, self.device)
-            model.feature_stats = FeatureStats.from_dict(card["feature_stats"])
-            checks = [
-                ValidityCheck("accuracy_t_dr-gtr", self._accuracy(model, "t_dr-gtr"), 0.99, ">="),
-                ValidityCheck("accuracy_t_dr-pno", self._accuracy(model, "t_dr-pno"), 0.15, "<="),
-            ]
-            card = {**card, "accuracy_val": self._accuracy(model, "val") if self.n_validity else None,
-                    **{c.name: c.value for c in checks}, "n_validity": self.n_validity}
-            attempts.append({"train_seed": train_seed, **{c.name: c.value for c in checks}})
-            if all(c.passed for c in checks):
-                break
-        card["attempts"] = attempts
-        self._set_prepared(model, checks, card)
+        def train(network, frontend):
+            audio, labels = self._audio_set("train", self.n_train, self._progress)
+            card = fit_classifier(network, frontend, audio, labels, TrainingConfig(epochs=self.epochs, seed=train_seed),
+                                  device=self.device, description=f"training confound (seed {train_seed})",
+                                  progress=self._progress)
+            return {**card, "architecture": self.architecture}
+
+        model, card = cached_classifier("confound", description, lambda: self._make_modules(train_seed), train,
+                                        CLASSES, self.device)
+        model.feature_stats = FeatureStats.from_dict(card["feature_stats"])
+        checks = [
+            ValidityCheck("accuracy_t_dr-gtr", self._accuracy(model, "t_dr-gtr"), 0.99, ">="),
+            ValidityCheck("accuracy_t_dr-pno", self._accuracy(model, "t_dr-pno"), 0.15, "<="),
+        ]
+        card = {**card, "accuracy_val": self._accuracy(model, "val"), **{c.name: c.value for c in checks},
+                "n_validity": self.n_validity}
+        return model, checks, card
 
     # -- truth ---------------------------------------------------------------------------------
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:

@@ -31,9 +31,10 @@ def test_metric_reports_fraction_and_count_and_skips_missing_truth():
     explanation = Explanation(NAMES, np.array([0.3, 0.5, 0.9, 0.0]), target=0)
     metric = TopKOverlap()
     with_truth = MetricInput(explanation, GroundTruth(frozenset({"drums", "guitar"})), None, None, None)
-    assert metric.score(with_truth) == {"topk_overlap": 0.5, "topk_overlap.n_ce": 1.0}
+    assert metric.score(with_truth) == {"topk_overlap": 0.5, "topk_overlap.n_ce": 1.0, "topk_overlap.all": 0.0,
+                                        "topk_overlap.all_but_one": 1.0}
     without = MetricInput(explanation, None, None, None, None)
-    assert metric.score(without) == {"topk_overlap": None, "topk_overlap.n_ce": None}
+    assert set(metric.score(without).values()) == {None}
 
 
 def test_wrong_weight_shape_is_rejected():

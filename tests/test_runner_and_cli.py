@@ -25,7 +25,7 @@ def tiny_run(tiny_confound, tmp_path_factory):
 
 
 def test_run_directory_contents(tiny_run):
-    out, result = tiny_run
+    out, _ = tiny_run
     for name in ("run.json", "records.jsonl", "validity.json", "leaderboard.csv", "leaderboard.md"):
         assert (out / name).is_file(), name
     records = read_records(out)

@@ -1,0 +1,275 @@
+"""The vocal-injection task (Mishra, Benetos, Sturm, Dixon, "Reliable Local Explanations for Machine
+Listening", IJCNN 2020, Sec. IV-V).
+
+A singing-voice detector is trained on instrumental beds with and without a sung vocal. A test excerpt is
+an instrumental bed cut into 10 temporal segments, 3 of which (chosen at random) take their content from
+the vocal version of the same bed at the same time. Hybrids the detector calls "vocals" are kept (as in
+the paper); for them, the truth of what drives the detection is the 3 injected segments.
+
+Two forms of the same hybrid:
+
+- ``form=features`` (the paper's): the log-mel columns of the injected segments are copied from the vocal
+  version's features. The example carries these features (``Example.features``); only segmentation
+  explainers (SLIME, baselines over segments) apply.
+- ``form=audio``: the vocal stem sounds only inside the injected segments (10 ms raised-cosine crossfades
+  at segment boundaries). The example has oracle stems ``vocals`` and ``accompaniment``, so source
+  explainers apply too (truth ``vocals@tK`` for sources x 10 time segments).
+
+The detector's input is log-mel standardised per mel band with the training set's statistics (as in the
+reference code), so ``zero`` occlusion means "the training set's band mean", not silence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audiox_bench.contracts import Example, Factorization, GroundTruth
+from audiox_bench.factorization import segment_edges, source_label
+from audiox_bench.features import FeatureStats, LogMel, LogMelConfig
+from audiox_bench.model_store import cached_classifier
+from audiox_bench.networks import ARCHITECTURES, build_network
+from audiox_bench.registry import tasks
+from audiox_bench.stem_banks import db_gain, stem_banks
+from audiox_bench.task import Task, ValidityCheck
+from audiox_bench.training import TrainingConfig, fit_classifier
+
+CLASSES = ("no_vocals", "vocals")
+FORMS = ("features", "audio")
+BED_ROLES = ("piano", "guitar", "bass", "drums", "strings")
+# Probability that a bed contains each role besides its lead (piano or guitar), and mixing gains in dB.
+ROLE_PROBABILITY = {"piano": 0.4, "guitar": 0.4, "bass": 0.8, "drums": 0.6, "strings": 0.3}
+GAINS_DB = {"piano": (-3, 3), "guitar": (-3, 3), "bass": (-4, 3), "drums": (-2, 3), "strings": (-6, 3)}
+SNR_DB = (-6.0, 3.0)  # vocal-to-bed level
+PARTIAL_SPAN = (0.2, 0.7)  # share of the excerpt a partial vocal covers in training
+N_SEGMENTS = 10
+N_INJECTED = 3
+CROSSFADE_SECONDS = 0.01
+SR = 16_000
+DURATION = 2.0
+SPLIT_CODES = {"train": 1, "val": 2, "validity": 3, "hybrids": 4, "test": 5}
+MAX_CANDIDATES_PER_EXAMPLE = 20
+
+
+def rms(audio: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+
+
+def segment_gate(n_samples: int, segments: list[int], n_segments: int, sr: int) -> np.ndarray:
+    """1 inside the chosen time segments and 0 elsewhere, with raised-cosine crossfades of
+    ``CROSSFADE_SECONDS`` centred on the segment boundaries.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples,), dtype=float32]
+    """
+    edges = segment_edges(n_samples, n_segments)
+    gate = np.zeros(n_samples)
+    for k in segments:
+        gate[edges[k] : edges[k + 1]] = 1.0
+    width = max(1, int(CROSSFADE_SECONDS * sr))
+    window = np.hanning(width + 2)[1:-1]
+    smoothed = np.convolve(np.pad(gate, (width, width), mode="edge"), window / window.sum(), mode="same")
+    return smoothed[width:-width].astype(np.float32)
+
+
+@tasks.register("vocals")
+class VocalInjectionTask(Task):
+    """Singing-voice detection; 3 of 10 segments of an instrumental excerpt take the vocal version.
+
+    Parameters
+    ----------
+    form : str
+        ``features`` (log-mel columns swapped, as in the paper) or ``audio`` (vocal stem gated into the
+        segments; source explainers can run).
+    seed : int
+        Seed of data synthesis and training (the model is cached per seed).
+    n_train : int
+        Training excerpts (half with vocals; half of those with vocals in only part of the excerpt).
+    n_stems : int
+        Rendered stems per role for training (validation and test banks get 1/5 and 2/5 of it).
+    epochs : int
+        Training epochs.
+    architecture : str
+        ``vggish`` (2-D CNN) or ``temporal`` (1-D CNN over time).
+    n_validity : int
+        Excerpts per validity measurement (full-vocal vs instrumental accuracy; hybrid detection rate).
+    max_attempts : int
+        Training seeds tried (``seed``, ``seed + 1``, ...) until the validity check passes.
+    device : str
+        Torch device for training and inference.
+    """
+
+    description = "singing-voice detector; 3 of 10 segments of an instrumental excerpt replaced by the vocal version"
+    reference = "Mishra, Benetos, Sturm, Dixon. Reliable Local Explanations for Machine Listening. IJCNN 2020"
+    truth = "the 3 injected segments (tK for temporal segmentations of 10, vocals@tK for sources x 10 segments)"
+
+    def __init__(
+        self,
+        form: str = "features",
+        seed: int = 0,
+        n_train: int = 2000,
+        n_stems: int = 250,
+        epochs: int = 16,
+        architecture: str = "vggish",
+        n_validity: int = 400,
+        max_attempts: int = 3,
+        device: str = "cpu",
+    ) -> None:
+        super().__init__()
+        if form not in FORMS:
+            raise ValueError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+        if n_stems < 5 or n_train < 10 or epochs < 1 or n_validity < 2 or max_attempts < 1:
+            raise ValueError("n_stems >= 5, n_train >= 10, epochs >= 1, n_validity >= 2 and max_attempts >= 1 "
+                             "are needed")
+        self.form, self.seed = form, int(seed)
+        self.n_train, self.epochs, self.architecture = int(n_train), int(epochs), architecture
+        self.n_validity, self.max_attempts, self.device = int(n_validity), int(max_attempts), device
+        self.bank_sizes = {"train": int(n_stems), "val": max(2, n_stems // 5), "test": max(2, 2 * n_stems // 5)}
+        # 80 mel bands, as in the singing-voice detector the paper explains (Schlueter and Grill 2015).
+        self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=80)
+        self._banks: dict[str, dict[str, np.ndarray]] = {}
+        self._progress = False
+
+    # -- data ------------------------------------------------------------------------------------
+    def _bank(self, split: str) -> dict[str, np.ndarray]:
+        bank_split = split if split in ("train", "val") else "test"
+        if bank_split not in self._banks:
+            self._banks[bank_split] = stem_banks((*BED_ROLES, "vocals"), bank_split, self.bank_sizes[bank_split],
+                                                 self.seed + 1000, SR, DURATION, self._progress)
+        return self._banks[bank_split]
+
+    def _excerpt(self, split: str, index: int) -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
+        """The instrumental bed of excerpt ``index`` of ``split``, its vocal (scaled to a random SNR),
+        and the excerpt's generator for any further choices."""
+        rng = np.random.default_rng([self.seed, SPLIT_CODES[split], index])
+        banks = self._bank(split)
+        lead = str(rng.choice(["piano", "guitar"]))
+        roles = [lead] + [r for r in BED_ROLES if r != lead and rng.random() < ROLE_PROBABILITY[r]]
+        bed = np.zeros(round(SR * DURATION), np.float32)
+        for role in roles:  # fixed role order, so the float32 sum is reproducible
+            bank = banks[role]
+            bed += bank[int(rng.integers(len(bank)))] * np.float32(db_gain(rng, *GAINS_DB[role]))
+        vocal = banks["vocals"][int(rng.integers(len(banks["vocals"])))]
+        snr = rng.uniform(*SNR_DB)
+        vocal = vocal * np.float32(rms(bed) / max(rms(vocal), 1e-8) * 10 ** (snr / 20))
+        return bed, vocal.astype(np.float32), rng
+
+    def _training_set(self, split: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Excerpts alternating instrumental / with vocals; every second vocal one only partly sung."""
+        audio, labels = [], []
+        for i in range(n):
+            bed, vocal, rng = self._excerpt(split, i)
+            label = i % 2
+            if label and (i // 2) % 2:
+                span = rng.uniform(*PARTIAL_SPAN)
+                start = rng.uniform(0.0, 1.0 - span)
+                gate = np.zeros(bed.size, np.float32)
+                gate[int(start * bed.size) : int((start + span) * bed.size)] = 1.0
+                width = int(CROSSFADE_SECONDS * SR)
+                gate = np.convolve(gate, np.hanning(width) / np.hanning(width).sum(), mode="same").astype(np.float32)
+                vocal = vocal * gate
+            audio.append(bed + vocal if label else bed)
+            labels.append(label)
+        return np.stack(audio), np.array(labels)
+
+    def _hybrid(self, split: str, index: int, model) -> Example:
+        """Hybrid excerpt ``index``: 3 of 10 segments from the vocal version of the same bed."""
+        bed, vocal, rng = self._excerpt(split, index)
+        injected = sorted(int(k) for k in rng.choice(N_SEGMENTS, N_INJECTED, replace=False))
+        meta = {"injected_segments": injected, "form": self.form, "n_segments": N_SEGMENTS, "index": index}
+        example_id = f"{split}-{index:04d}"
+        if self.form == "audio":
+            stems = {"vocals": vocal * segment_gate(bed.size, injected, N_SEGMENTS, SR), "accompaniment": bed}
+            return Example(example_id, stems["vocals"] + bed, SR, 1, stems, meta)
+        features = model.features(np.stack([bed, bed + vocal]))
+        frames = segment_edges(features.shape[-1], N_SEGMENTS)
+        hybrid = features[0].copy()
+        for k in injected:
+            hybrid[:, frames[k] : frames[k + 1]] = features[1][:, frames[k] : frames[k + 1]]
+        return Example(example_id, bed, SR, 1, None, meta, features=hybrid)
+
+    def _detected(self, model, examples: list[Example]) -> np.ndarray:
+        from audiox_bench.contracts import predict_examples
+
+        return predict_examples(model, examples).argmax(axis=1) == CLASSES.index("vocals")
+
+    def examples(self, n: int) -> list[Example]:
+        """The first ``n`` hybrids the detector calls vocal (true positives), in index order."""
+        model = self.model
+        kept: list[Example] = []
+        made = 0
+        limit = MAX_CANDIDATES_PER_EXAMPLE * n
+        while len(kept) < n and made < limit:
+            batch = [self._hybrid("test", made + i, model) for i in range(min(64, limit - made))]
+            made += len(batch)
+            kept += [e for e, hit in zip(batch, self._detected(model, batch)) if hit]
+        if len(kept) > n:  # count the candidates up to the n-th kept one, as if made one at a time
+            kept = kept[:n]
+            made = int(kept[-1].meta["index"]) + 1
+        self.selection = {"hybrids_made": made, "hybrids_kept": len(kept),
+                          "kept_rate": len(kept) / made if made else None, "form": self.form}
+        return kept
+
+    # -- model ---------------------------------------------------------------------------------
+    def _make_modules(self, seed: int):
+        network = build_network(self.architecture, self.frontend_config.n_mels, len(CLASSES), seed)
+        n_mels = self.frontend_config.n_mels
+        return network, LogMel(self.frontend_config, band_mean=np.zeros(n_mels), band_std=np.ones(n_mels))
+
+    def _measure_validity(self, model) -> tuple[list[ValidityCheck], dict]:
+        """Accuracy on held-out fully sung vs instrumental excerpts, and the hybrid detection rate."""
+        labels = np.arange(self.n_validity) % 2
+        excerpts = [self._excerpt("validity", i) for i in range(self.n_validity)]
+        full = np.stack([bed + vocal if label else bed for label, (bed, vocal, _) in zip(labels, excerpts)])
+        accuracy = float(np.mean(model.predict_proba(full).argmax(1) == labels))
+        hybrids = [self._hybrid("hybrids", i, model) for i in range(self.n_validity)]
+        detected = float(np.mean(self._detected(model, hybrids)))
+        checks = [ValidityCheck("accuracy_full_vocal_vs_instrumental", accuracy, 0.90, ">="),
+                  ValidityCheck(f"hybrid_detection_rate_{self.form}", detected, 0.50, ">=")]
+        return checks, {c.name: c.value for c in checks}
+
+    def prepare(self, progress: bool = True) -> None:
+        if self._model is not None:
+            return
+        self._progress = progress
+        self._prepare_first_valid(self._build, range(self.seed, self.seed + self.max_attempts))
+
+    def _build(self, train_seed: int):
+        description = {"task": "vocals", "seed": self.seed, "train_seed": train_seed, "n_train": self.n_train,
+                       "epochs": self.epochs, "architecture": self.architecture, "banks": self.bank_sizes,
+                       "gains_db": GAINS_DB, "role_probability": ROLE_PROBABILITY, "snr_db": SNR_DB,
+                       "partial_span": PARTIAL_SPAN, "frontend": self.frontend_config.to_dict()}
+
+        def train(network, frontend):
+            audio, labels = self._training_set("train", self.n_train)
+            card = fit_classifier(network, frontend, audio, labels, TrainingConfig(epochs=self.epochs, seed=train_seed),
+                                  standardise=True, device=self.device,
+                                  description=f"training vocals (seed {train_seed})", progress=self._progress)
+            return {**card, "architecture": self.architecture}
+
+        model, card = cached_classifier("vocals", description, lambda: self._make_modules(train_seed), train,
+                                        CLASSES, self.device)
+        model.feature_stats = FeatureStats.from_dict(card["feature_stats"])
+        val_audio, val_labels = self._training_set("val", min(self.n_validity, 2 * self.bank_sizes["val"] * 4))
+        checks, values = self._measure_validity(model)
+        card = {**card, **values, "accuracy_val_with_partial": float(np.mean(
+            model.predict_proba(val_audio).argmax(1) == val_labels)), "n_validity": self.n_validity}
+        return model, checks, card
+
+    # -- truth ---------------------------------------------------------------------------------
+    def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
+        injected = example.meta.get("injected_segments")
+        if not injected:
+            return None
+        if factorization.family == "segmentation":
+            if getattr(factorization, "layout", None) != "temporal" or factorization.n_components != N_SEGMENTS:
+                return None
+            return GroundTruth(frozenset(f"t{k}" for k in injected), "the injected segments")
+        if factorization.family == "source" and getattr(factorization, "n_segments", 1) == N_SEGMENTS:
+            wanted = {f"t{k}" for k in injected}
+            names = frozenset(n for n in factorization.names
+                              if source_label(n) == "vocals" and n.rsplit("@", 1)[-1] in wanted)
+            return GroundTruth(names, "the vocals inside the injected segments") if names else None
+        return None

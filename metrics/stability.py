@@ -69,7 +69,7 @@ class Stability(GroupMetric):
             group = sorted(group, key=lambda r: int(r["repeat"]))
             value = unique_in_top_k([_ranking(r) for r in group], self.k) if len(group) >= 2 else None
             rows.append({"task": task, "explainer": explainer, "example_id": example_id, "repeat": None,
-                         "metrics": {self.name: value, f"{self.name}.n_repeats": len(group)}})
+                         "metrics": {self.name: value}})
         return rows
 
 

@@ -8,6 +8,8 @@ import pytest
 
 TINY_CONFOUND = {"n_stems": 20, "n_train": 160, "epochs": 6, "n_validity": 40, "max_attempts": 1}
 TINY_CONFOUND_SPEC = "confound:" + ",".join(f"{k}={v}" for k, v in TINY_CONFOUND.items())
+TINY_VOCALS = {"n_stems": 20, "n_train": 240, "epochs": 8, "n_validity": 40, "max_attempts": 1}
+TINY_VOCALS_SPEC = "vocals:" + ",".join(f"{k}={v}" for k, v in TINY_VOCALS.items())
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,5 +30,23 @@ def tiny_confound(private_cache):
     from audiox_bench.registry import tasks
 
     task = tasks.build(TINY_CONFOUND_SPEC)
+    task.prepare(progress=False)
+    return task
+
+
+@pytest.fixture(scope="session")
+def tiny_vocals(private_cache):
+    from audiox_bench.registry import tasks
+
+    task = tasks.build(TINY_VOCALS_SPEC)
+    task.prepare(progress=False)
+    return task
+
+
+@pytest.fixture(scope="session")
+def tiny_vocals_audio(private_cache, tiny_vocals):
+    from audiox_bench.registry import tasks
+
+    task = tasks.build(TINY_VOCALS_SPEC + ",form=audio")  # the same cached detector, hybrids in audio
     task.prepare(progress=False)
     return task

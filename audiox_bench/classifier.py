@@ -82,6 +82,23 @@ class TorchClassifier(Classifier):
         source-domain explainers can mix precomputed spectra instead of waveforms)."""
         return self._batched(spectra, lambda x: self._probabilities(self.frontend.from_stft(x))).astype(np.float64)
 
+    def randomized(self, order: str = "cascading", layers: int | None = None, seed: int = 0) -> TorchClassifier:
+        """A copy with re-initialised parameters (see :func:`audiox_bench.randomization.randomized_network`);
+        the front end, classes and feature statistics are shared, this classifier is left as it was."""
+        from audiox_bench.randomization import randomized_network
+
+        network = randomized_network(self.network, order, layers, seed)
+        copy = TorchClassifier(network, self.frontend, self.classes, str(self.device), self.batch_size,
+                               self.feature_stats)
+        copy.prediction_cache_size = 2  # explained once per instance: caching its outputs saves nothing
+        return copy
+
+    def n_layers(self) -> int:
+        """Number of layers :meth:`randomized` counts (weight layers with their normalisation)."""
+        from audiox_bench.randomization import layer_groups
+
+        return len(layer_groups(self.network))
+
     def n_parameters(self) -> int:
         """Number of trainable parameters of the network."""
         return sum(p.numel() for p in self.network.parameters())

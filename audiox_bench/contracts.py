@@ -114,6 +114,11 @@ class Classifier(ABC):
         """Class probabilities ``(n, n_classes)`` for features ``(n, n_mels, frames)``."""
         raise NotImplementedError(f"{type(self).__name__} has no feature front end")
 
+    def randomized(self, order: str = "cascading", layers: int | None = None, seed: int = 0) -> Classifier:
+        """A copy with re-initialised parameters: the top ``layers`` layers (``cascading``) or only the
+        ``layers``-th from the top (``independent``), deterministically from ``seed``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot randomize its parameters")
+
 
 class Factorization(ABC):
     """The interpretable components of one example and how to compose inputs from masks.
@@ -173,13 +178,20 @@ class Explainer(ABC):
 
 @dataclass(frozen=True, eq=False)
 class MetricInput:
-    """Everything a per-instance metric may look at."""
+    """Everything a per-instance metric may look at.
+
+    ``explainer``, ``target`` and ``seed`` let a metric explain again (e.g. a randomized model) or
+    draw its own random numbers from the instance's seed.
+    """
 
     explanation: Explanation
     ground_truth: GroundTruth | None
     model: Classifier
     example: Example
     factorization: Factorization
+    explainer: Explainer | None = None
+    target: int | None = None
+    seed: int = 0
 
 
 class Metric(ABC):
@@ -196,7 +208,13 @@ class Metric(ABC):
 
     @abstractmethod
     def score(self, item: MetricInput) -> dict[str, float | None]:
-        """Values of this metric for one instance."""
+        """Values of this metric for one instance. Keys starting with ``_`` carry JSON data for
+        :meth:`summarize` (stored in the record's ``metric_data``, not in the leaderboard)."""
+
+    def summarize(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Dataset-level rows over the successful records (as :meth:`GroupMetric.score_records`); none by
+        default."""
+        return []
 
 
 class GroupMetric(ABC):

@@ -30,3 +30,8 @@ class ValidityError(AudioxError):
 
 class ExplainerOutputError(AudioxError):
     """An explainer returned something that is not a valid explanation."""
+
+
+class NotApplicableError(AudioxError):
+    """An explainer or metric does not apply to this model or factorization (shown as N/A, not as a
+    failure)."""

@@ -75,11 +75,19 @@ _SHARED: weakref.WeakKeyDictionary[Classifier, PredictionCache] = weakref.WeakKe
 
 def prediction_cache(model: Classifier) -> PredictionCache:
     """The prediction cache shared by every explainer evaluating ``model`` (e.g. SLIME configurations
-    that differ only in N_s reuse each other's model outputs). It lives as long as the model."""
+    that differ only in N_s reuse each other's model outputs). It lives as long as the model and holds
+    ``model.prediction_cache_size`` factorizations (default 256)."""
     try:
-        return _SHARED.setdefault(model, PredictionCache())
+        if model not in _SHARED:
+            _SHARED[model] = PredictionCache(getattr(model, "prediction_cache_size", 256))
+        return _SHARED[model]
     except TypeError:  # a model that cannot be weakly referenced gets a cache of its own each time
         return PredictionCache()
+
+
+def forget_predictions(model: Classifier) -> None:
+    """Drop the shared cache of ``model`` (e.g. to measure the model calls of a cold explanation)."""
+    _SHARED.pop(model, None)
 
 
 def fingerprint(*arrays: np.ndarray) -> str:

@@ -27,7 +27,7 @@ from audiox_bench.contracts import (
     MetricInput,
     predict_examples,
 )
-from audiox_bench.errors import AudioxError, ExplainerOutputError
+from audiox_bench.errors import AudioxError, ExplainerOutputError, NotApplicableError
 from audiox_bench.spec import expand_grid
 from audiox_bench.store import (
     GROUP_RECORDS,
@@ -227,7 +227,7 @@ def explain_item(task_name: str, task: Task, explainer_name: str, explainer: Exp
         "seconds": 0.0, "ground_truth": None, "metrics": {}, "extra": {}, "error": None,
     }
     try:
-        if isinstance(factorization, Exception):
+        if isinstance(factorization, BaseException):
             raise factorization
         truth = task.ground_truth(example, factorization)
         record["ground_truth"] = sorted(truth.components) if truth is not None else None
@@ -238,10 +238,15 @@ def explain_item(task_name: str, task: Task, explainer_name: str, explainer: Exp
                       intercept=_json_float(explanation.intercept), surrogate_r2=_json_float(explanation.score),
                       n_model_calls=int(explanation.n_model_calls), seconds=round(explanation.seconds, 4),
                       extra={k: _json_float(v) if isinstance(v, float) else v for k, v in explanation.extra.items()})
-        item = MetricInput(explanation, truth, task.model, example, factorization)
+        item = MetricInput(explanation, truth, task.model, example, factorization, explainer, target, seed)
         for metric in metrics.values():
             values = metric.score(item)
-            record["metrics"].update({k: _json_float(v) for k, v in values.items()})
+            record["metrics"].update({k: _json_float(v) for k, v in values.items() if not k.startswith("_")})
+            data = {k: v for k, v in values.items() if k.startswith("_")}
+            if data:
+                record.setdefault("metric_data", {}).update(data)
+    except NotApplicableError as exc:  # the explainer does not apply here: N/A, not a failure
+        record["not_applicable"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
         record["error"] = f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, AudioxError):
@@ -319,7 +324,7 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
                     done.add(key)
                     bar.update(1)
         bar.close()
-    group_rows = score_groups(records, bench.group_metrics)
+    group_rows = score_groups(records, {**bench.metrics, **bench.group_metrics})
     table = leaderboard(records, bench.metric_directions(), group_rows)
     if store is not None:
         store.write_text(GROUP_RECORDS, group_rows_text(group_rows))
@@ -328,13 +333,14 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
     return RunResult(records, validity, table, invalid, time.perf_counter() - start, group_rows)
 
 
-def score_groups(records: list[dict[str, Any]], group_metrics: dict[str, GroupMetric]) -> list[dict[str, Any]]:
-    """Rows of every group metric over the successful records, in a stable order."""
-    ok = [r for r in records if not r.get("error")]
+def score_groups(records: list[dict[str, Any]], metrics: dict[str, Metric | GroupMetric]) -> list[dict[str, Any]]:
+    """Rows of every group metric, and the dataset summaries of per-instance metrics, over the successful
+    records, in a stable order."""
+    ok = [r for r in records if not r.get("error") and not r.get("not_applicable")]
     rows = []
-    for name, metric in group_metrics.items():
+    for name, metric in metrics.items():
         try:
-            rows += metric.score_records(ok)
+            rows += metric.score_records(ok) if isinstance(metric, GroupMetric) else metric.summarize(ok)
         except Exception as exc:  # a broken plugin metric must not lose the run's records
             raise AudioxError(f"group metric {name!r} failed: {type(exc).__name__}: {exc}") from exc
     return rows

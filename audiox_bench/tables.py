@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 LEADERBOARD_COLUMNS = ["task", "explainer", "metric", "mean", "ci_low", "ci_high", "n", "rank",
-                       "n_skipped", "n_failed"]
+                       "n_skipped", "n_failed", "n_not_applicable"]
 N_RESAMPLES = 2000
 
 
@@ -71,14 +71,13 @@ def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool]
     Returns
     -------
     pd.DataFrame
-        Columns ``task, explainer, metric, mean, ci_low, ci_high, n, rank, n_skipped, n_failed``;
+        Columns ``task, explainer, metric, mean, ci_low, ci_high, n, rank, n_skipped, n_failed,
+        n_not_applicable``;
         ``rank`` is 1 for the best explainer of a task on a metric (ties share the lower rank).
     """
     values = metric_values([*records, *group_rows])
-    failures = pd.DataFrame(
-        [(r["task"], r["explainer"]) for r in records if r.get("error")], columns=["task", "explainer"]
-    )
-    failed_counts = failures.groupby(["task", "explainer"]).size().to_dict() if len(failures) else {}
+    failed_counts = _count_cells(r for r in records if r.get("error"))
+    na_counts = _count_cells(r for r in records if r.get("not_applicable"))
     rows = []
     for (task, explainer, metric), group in values.groupby(["task", "explainer", "metric"], sort=True):
         present = group["value"].dropna().to_numpy()
@@ -87,13 +86,16 @@ def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool]
         rows.append({"task": task, "explainer": explainer, "metric": metric,
                      "mean": float(present.mean()) if len(present) else np.nan, "ci_low": low, "ci_high": high,
                      "n": len(present), "n_skipped": int(group["value"].isna().sum()),
-                     "n_failed": int(failed_counts.get((task, explainer), 0))})
-    # Cells where every item failed still appear, so failures are visible.
+                     "n_failed": failed_counts.get((task, explainer), 0),
+                     "n_not_applicable": na_counts.get((task, explainer), 0)})
+    # Cells without any value still appear, so failures and N/A are visible.
     seen = {(r["task"], r["explainer"]) for r in rows}
-    for (task, explainer), count in failed_counts.items():
-        if (task, explainer) not in seen:
-            rows.append({"task": task, "explainer": explainer, "metric": "(all failed)", "mean": np.nan,
-                         "ci_low": np.nan, "ci_high": np.nan, "n": 0, "n_skipped": 0, "n_failed": int(count)})
+    for cell in sorted(set(failed_counts) | set(na_counts)):
+        if cell not in seen:
+            failed, na = failed_counts.get(cell, 0), na_counts.get(cell, 0)
+            rows.append({"task": cell[0], "explainer": cell[1], "metric": "(all failed)" if failed else "(not applicable)",
+                         "mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": 0, "n_skipped": 0,
+                         "n_failed": failed, "n_not_applicable": na})
     table = pd.DataFrame(rows, columns=[c for c in LEADERBOARD_COLUMNS if c != "rank"])
     table["rank"] = np.nan
     for (task, metric), group in table.groupby(["task", "metric"]):
@@ -101,6 +103,15 @@ def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool]
         table.loc[group.index, "rank"] = group["mean"].rank(method="min", ascending=ascending)
     table["rank"] = table["rank"].astype("Int64")
     return table[LEADERBOARD_COLUMNS].sort_values(["task", "metric", "rank", "explainer"]).reset_index(drop=True)
+
+
+def _count_cells(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    """Number of records per (task, explainer)."""
+    counts: dict[tuple[str, str], int] = {}
+    for record in records:
+        cell = (record["task"], record["explainer"])
+        counts[cell] = counts.get(cell, 0) + 1
+    return counts
 
 
 def to_csv(table: pd.DataFrame) -> str:

@@ -1,6 +1,8 @@
 """Built-in metrics. Importing this package registers them in :data:`audiox_bench.registry.metrics`."""
 
-from audiox_bench.metrics import (
-    stability,  # noqa: F401
-    topk,  # noqa: F401
+from audiox_bench.metrics import (  # noqa: F401
+    faithfulness,
+    randomization,
+    stability,
+    topk,
 )

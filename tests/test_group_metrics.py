@@ -10,6 +10,7 @@ from audiox_bench.metrics.stability import (
 )
 
 from audiox_bench.errors import SpecError
+from audiox_bench.evaluation import forget_predictions
 from audiox_bench.lime import lime_explain
 from audiox_bench.masks import sample_masks
 from audiox_bench.registry import explainers
@@ -89,6 +90,7 @@ def test_sweep_run_adds_the_reference_and_scores_group_metrics(tiny_confound, tm
 def test_configurations_share_model_outputs(tiny_confound):
     model = tiny_confound.model
     example = tiny_confound.examples(5)[4]
+    forget_predictions(model)
     first, second = explainers.build("slime:content=min_inp"), explainers.build("slime:content=min_inp,n_samples=5000")
     a = first.explain(model, example, first.factorize(model, example), target=0, seed=0)
     b = second.explain(model, example, second.factorize(model, example), target=0, seed=0)

@@ -1,0 +1,214 @@
+"""Baseline explainers: a random floor, leave-one-out occlusion, Kernel SHAP and gradient x input.
+
+Baselines explain over the factorization of another registered explainer, named by ``over`` (default
+``audiolime``); the remaining SPEC keys configure that factorization, e.g.
+``occlusion:over=audiolime,separator=hpss`` or ``kernelshap:over=slime,content=mean_inp``. Component
+values are model scores of composed inputs, evaluated once per distinct mask through the shared
+prediction cache.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from audiox_bench.classifier import TorchClassifier
+from audiox_bench.contracts import Classifier, Example, Explainer, Explanation, Factorization
+from audiox_bench.errors import NotApplicableError
+from audiox_bench.evaluation import prediction_cache
+from audiox_bench.masks import all_masks, distinct_masks
+from audiox_bench.registry import explainers
+from audiox_bench.spec import Spec
+
+
+class OverExplainer(Explainer):
+    """An explainer that borrows the factorization of the registered explainer ``over``.
+
+    Parameters
+    ----------
+    over : str
+        Registered explainer whose ``factorize`` is used (``audiolime``, ``slime``, or a plugin).
+    **factorization : Any
+        Keywords of that explainer (only those shaping its factorization matter).
+    """
+
+    family = "any"
+
+    def __init__(self, over: str = "audiolime", **factorization: Any) -> None:
+        self.over_name = over
+        self.over = explainers.build(Spec(over, factorization))
+        self.family = self.over.family
+
+    def factorize(self, model: Classifier, example: Example) -> Factorization:
+        return self.over.factorize(model, example)
+
+    @staticmethod
+    def _scores(model: Classifier, factorization: Factorization, masks: np.ndarray, target: int) -> tuple[np.ndarray, int]:
+        """Target-class scores of masks (each distinct one evaluated once) and the new model calls."""
+        distinct = distinct_masks(masks)
+        probabilities, n_calls = prediction_cache(model).predict(model, factorization, distinct.masks)
+        return probabilities[distinct.inverse, target], n_calls
+
+    @staticmethod
+    def _explanation(factorization: Factorization, weights: np.ndarray, target: int, n_calls: int, start: float,
+                     **extra: Any) -> Explanation:
+        return Explanation(tuple(factorization.names), np.asarray(weights, dtype=np.float64), int(target),
+                           n_model_calls=n_calls, seconds=time.perf_counter() - start, extra=extra)
+
+
+@explainers.register("random")
+class RandomExplainer(OverExplainer):
+    """Standard-normal weights drawn from the explanation's seed: the floor every explainer must beat."""
+
+    description = "random weights from the seed (the chance floor)"
+
+    def explain(self, model, example, factorization, target, seed) -> Explanation:
+        start = time.perf_counter()
+        weights = np.random.default_rng(seed).standard_normal(factorization.n_components)
+        return self._explanation(factorization, weights, target, 0, start)
+
+
+@explainers.register("occlusion")
+class OcclusionExplainer(OverExplainer):
+    """Leave-one-component-out: weight = score of the input - score with that component off."""
+
+    description = "drop in the target score when one component is switched off"
+
+    def explain(self, model, example, factorization, target, seed) -> Explanation:
+        start = time.perf_counter()
+        d = factorization.n_components
+        masks = np.vstack([np.ones((1, d), bool), ~np.eye(d, dtype=bool)])
+        scores, n_calls = self._scores(model, factorization, masks, target)
+        return self._explanation(factorization, scores[0] - scores[1:], target, n_calls, start)
+
+
+def exact_shapley(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Shapley values from the values of all ``2**d`` coalitions.
+
+    Parameters
+    ----------
+    masks : np.ndarray [shape=(2**d, d), dtype=bool]
+        Every coalition once, in any order.
+    values : np.ndarray [shape=(2**d,)]
+        The value of each coalition.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    d = masks.shape[1]
+    codes = masks.astype(np.int64) @ (np.int64(1) << np.arange(d, dtype=np.int64))
+    by_code = np.empty(2**d)
+    by_code[codes] = values
+    sizes = masks.sum(axis=1)
+    all_codes = np.arange(2**d)
+    size_of = np.empty(2**d, dtype=np.int64)
+    size_of[codes] = sizes
+    shapley_weight = np.array([math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)])
+    phi = np.zeros(d)
+    for i in range(d):
+        bit = 1 << i
+        without = all_codes[(all_codes & bit) == 0]
+        phi[i] = np.sum(shapley_weight[size_of[without]] * (by_code[without | bit] - by_code[without]))
+    return phi
+
+
+def kernel_shap_masks(d: int, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """Coalitions for sampled Kernel SHAP: the empty and the full one, then ``n_samples`` drawn with
+    the Shapley kernel (size s with probability proportional to (d - 1) / (s (d - s)), members uniform)."""
+    sizes = np.arange(1, d)
+    probabilities = (d - 1) / (sizes * (d - sizes))
+    drawn = rng.choice(sizes, size=n_samples, p=probabilities / probabilities.sum())
+    masks = np.zeros((n_samples + 2, d), bool)
+    masks[1] = True
+    for row, size in enumerate(drawn, start=2):
+        masks[row, rng.choice(d, size=size, replace=False)] = True
+    return masks
+
+
+def kernel_shap_fit(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Shapley estimates from kernel-sampled coalitions (rows 0 and 1: empty and full), by least squares
+    under the efficiency constraint sum(phi) = v(full) - v(empty), which is eliminated exactly."""
+    masks = np.asarray(masks, dtype=np.float64)
+    empty, full = values[0], values[1]
+    total = full - empty
+    z, y = masks[2:], values[2:] - empty
+    design = z[:, :-1] - z[:, -1:]
+    head, *_ = np.linalg.lstsq(design, y - z[:, -1] * total, rcond=None)
+    return np.append(head, total - head.sum())
+
+
+@explainers.register("kernelshap")
+class KernelShapExplainer(OverExplainer):
+    """Shapley values of the components: exact over all coalitions when ``d <= max_exhaustive``, Kernel
+    SHAP (Lundberg and Lee 2017) with ``n_samples`` kernel-drawn coalitions otherwise.
+
+    Parameters
+    ----------
+    n_samples : int
+        Sampled coalitions when not exact.
+    max_exhaustive : int
+        Largest number of components for exact Shapley values.
+    over, **factorization :
+        As in :class:`OverExplainer`.
+    """
+
+    description = "Shapley values of the components (exact when enumerable, Kernel SHAP otherwise)"
+
+    def __init__(self, over: str = "audiolime", n_samples: int = 2048, max_exhaustive: int = 12,
+                 **factorization: Any) -> None:
+        super().__init__(over, **factorization)
+        if n_samples < 2:
+            raise ValueError("n_samples must be at least 2")
+        self.n_samples, self.max_exhaustive = int(n_samples), int(max_exhaustive)
+
+    def explain(self, model, example, factorization, target, seed) -> Explanation:
+        start = time.perf_counter()
+        d = factorization.n_components
+        if d <= self.max_exhaustive:
+            masks = all_masks(d)
+            scores, n_calls = self._scores(model, factorization, masks, target)
+            phi = exact_shapley(masks, scores)
+            exact = True
+        else:
+            masks = kernel_shap_masks(d, self.n_samples, np.random.default_rng(seed))
+            scores, n_calls = self._scores(model, factorization, masks, target)
+            phi = kernel_shap_fit(masks, scores)
+            exact = False
+        empty = scores[np.flatnonzero(~masks.any(axis=1))[0]]
+        return Explanation(tuple(factorization.names), phi, int(target), intercept=float(empty),
+                           n_model_calls=n_calls, seconds=time.perf_counter() - start, extra={"exact": exact})
+
+
+@explainers.register("gradient")
+class GradientExplainer(OverExplainer):
+    """Gradient x (input - occlusion content) of the target probability, summed over each segment.
+
+    With the ``zero`` content of a dB input this is the classic gradient x input; in general it is the
+    first-order estimate of the drop when the segment is filled with the content. Needs a torch model
+    and a segmentation factorization (``over=slime``, the default here); anything else is not
+    applicable (N/A in the leaderboard).
+    """
+
+    description = "gradient x (input - content) summed per segment (torch models, segmentations)"
+
+    def __init__(self, over: str = "slime", **factorization: Any) -> None:
+        super().__init__(over, **factorization)
+
+    def explain(self, model, example, factorization, target, seed) -> Explanation:
+        start = time.perf_counter()
+        if not isinstance(model, TorchClassifier):
+            raise NotApplicableError(f"gradient needs a torch model, not {type(model).__name__}")
+        regions = getattr(factorization, "regions", None)
+        if factorization.family != "segmentation" or regions is None:
+            raise NotApplicableError("gradient needs a segmentation of the model input (over=slime)")
+        features = torch.from_numpy(np.ascontiguousarray(factorization.features[None])).to(model.device)
+        features.requires_grad_(True)
+        with torch.enable_grad():
+            probability = torch.softmax(model.network(features), dim=1)[0, target]
+            (gradient,) = torch.autograd.grad(probability, features)
+        attribution = (gradient[0].cpu().numpy().astype(np.float64)
+                       * (factorization.features - factorization.fill).astype(np.float64))
+        weights = np.bincount(regions.ravel(), weights=attribution.ravel(), minlength=factorization.n_components)
+        return self._explanation(factorization, weights, target, 1, start)

@@ -7,6 +7,7 @@ from audiox_bench.contracts import (
     Explanation,
     Factorization,
     GroundTruth,
+    GroupMetric,
     Metric,
     MetricInput,
 )
@@ -21,8 +22,16 @@ from audiox_bench.task import Task, ValidityCheck
 
 __version__ = "0.1.0"
 
+
+def run(*args, **kwargs):
+    """Run a benchmark from Python; see :func:`audiox_bench.api.run` (imported lazily: it loads torch)."""
+    from audiox_bench.api import run as _run
+
+    return _run(*args, **kwargs)
+
+
 __all__ = [
     "AudioxError", "Classifier", "Example", "Explainer", "Explanation", "Factorization", "GroundTruth",
-    "Metric", "MetricInput", "Task", "ValidityCheck", "register_explainer", "register_metric",
-    "register_separator", "register_task",
+    "GroupMetric", "Metric", "MetricInput", "Task", "ValidityCheck", "register_explainer", "register_metric",
+    "register_separator", "register_task", "run",
 ]

@@ -41,8 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--metric", action="append", default=[], metavar="SPEC",
                      help="metric SPEC (repeatable; default: topk_overlap)")
     run.add_argument("--n-examples", type=int, default=None, help="examples per task (default 200; 20 with --quick)")
-    run.add_argument("--repeats", type=int, default=1, help="explanations per example, each with its own seed")
-    run.add_argument("--seed", type=int, default=0, help="root seed of the explainers' randomness")
+    run.add_argument("--repeats", type=int, default=None, help="explanations per example, each with its own seed (default 1)")
+    run.add_argument("--seed", type=int, default=None, help="root seed of the explainers' randomness (default 0)")
+    run.add_argument("--benchmark", default=None, metavar="NAME",
+                     help="a named preset ('default': every task, explainer configuration and metric); "
+                          "options given next to it override the preset's")
     run.add_argument("--quick", action="store_true", help="a small run for a first look (20 examples)")
     run.add_argument("--out", type=Path, default=None, help="run directory (resumed if it holds the same spec)")
     run.add_argument("--overwrite", action="store_true", help="replace a run directory holding another spec")
@@ -50,16 +53,36 @@ def build_parser() -> argparse.ArgumentParser:
                      help="class to explain, by name or index (default: each example's predicted class)")
     run.add_argument("--device", default="cpu", help="torch device of the task models (cpu, cuda, ...)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    run.add_argument("--format", choices=("md", "csv"), default="md", help="format of the printed leaderboard")
+    run.add_argument("--format", choices=("md", "csv", "html"), default="md", help="format of the printed leaderboard")
     _add_plugin_option(run)
 
     listing = commands.add_parser("list", help="list registered tasks, explainers, metrics, separators, occlusion contents")
     listing.add_argument("kind", nargs="?", choices=KINDS)
     _add_plugin_option(listing)
 
+    versus = commands.add_parser("compare", help="compare two runs (paired, Wilcoxon) or two leaderboard CSVs")
+    versus.add_argument("a", type=Path, metavar="RUN_A")
+    versus.add_argument("b", type=Path, metavar="RUN_B")
+    versus.add_argument("--format", choices=("md", "csv"), default="md")
+
+    one = commands.add_parser("explain", help="explain a task model's prediction on one audio file, with WAVs")
+    one.add_argument("audio", type=Path, metavar="AUDIO")
+    one.add_argument("--task", required=True, metavar="SPEC", help="task whose model is explained")
+    one.add_argument("--explainer", default="audiolime", metavar="SPEC", help="explainer SPEC (default audiolime)")
+    one.add_argument("--out", type=Path, required=True, help="directory for explanation.json and WAV files")
+    one.add_argument("--target", default=None, metavar="CLASS", help="class to explain (default: the predicted one)")
+    one.add_argument("--top", type=int, default=3, help="top positive components written as audio")
+    one.add_argument("--seed", type=int, default=0)
+    one.add_argument("--device", default="cpu")
+    _add_plugin_option(one)
+
+    figures = commands.add_parser("plot", help="the papers' figures from a run's records (needs matplotlib)")
+    figures.add_argument("run_dir", type=Path, metavar="RUN")
+    figures.add_argument("--out", type=Path, required=True, help="directory for the PNG files")
+
     board = commands.add_parser("leaderboard", help="print the leaderboard of a run directory again")
     board.add_argument("run_dir", type=Path)
-    board.add_argument("--format", choices=("md", "csv"), default="md")
+    board.add_argument("--format", choices=("md", "csv", "html"), default="md")
     return parser
 
 
@@ -72,17 +95,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         RunSpec,
         run_benchmark,
     )
-    from audiox_bench.tables import to_csv, to_markdown
 
-    n_examples = args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else 200)
-    spec = RunSpec(
-        tasks=tuple(args.task) or DEFAULT_TASKS,
-        explainers=tuple(args.explainer) or DEFAULT_EXPLAINERS,
-        metrics=tuple(args.metric) or DEFAULT_METRICS,
-        n_examples=n_examples, repeats=args.repeats, seed=args.seed, device=args.device, target=args.target,
-    )
+    if args.benchmark is not None:
+        from audiox_bench.presets import preset
+
+        spec = preset(args.benchmark, tasks=tuple(args.task) or None, explainers=tuple(args.explainer) or None,
+                      metrics=tuple(args.metric) or None,
+                      n_examples=args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else None),
+                      repeats=args.repeats, seed=args.seed, device=args.device, target=args.target)
+    else:
+        n_examples = args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else 200)
+        spec = RunSpec(
+            tasks=tuple(args.task) or DEFAULT_TASKS,
+            explainers=tuple(args.explainer) or DEFAULT_EXPLAINERS,
+            metrics=tuple(args.metric) or DEFAULT_METRICS,
+            n_examples=n_examples, repeats=1 if args.repeats is None else args.repeats,
+            seed=0 if args.seed is None else args.seed, device=args.device,
+            target=args.target,
+        )
     result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
-    print(to_markdown(result.leaderboard) if args.format == "md" else to_csv(result.leaderboard), end="")
+    print(format_table(result.leaderboard, args.format), end="")
     failed = sum(1 for r in result.records if r.get("error"))
     where = f" in {args.out}" if args.out else ""
     print(f"\n{len(result.records)} records{where} ({failed} failed), {result.seconds:.1f} s", file=sys.stderr)
@@ -90,6 +122,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"error: tasks failed their validity check: {', '.join(result.invalid_tasks)}", file=sys.stderr)
         return EXIT_USAGE
     return 0
+
+
+def format_table(table, fmt: str, run_info: dict | None = None) -> str:
+    """A leaderboard as ``md`` (overall ranks, then every metric), ``csv`` or self-contained ``html``."""
+    from audiox_bench.report import to_html
+    from audiox_bench.tables import overall_ranks, to_csv, to_markdown
+
+    if fmt == "csv":
+        return to_csv(table)
+    if fmt == "html":
+        return to_html(table, overall_ranks(table), run_info)
+    return to_markdown(overall_ranks(table)) + "\n" + to_markdown(table)
+
+
+def _run_info(run_dir: Path) -> dict | None:
+    from audiox_bench.cache import load_json
+
+    info = load_json(Path(run_dir) / "run.json")
+    return info if isinstance(info, dict) else None
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -104,10 +155,39 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from audiox_bench.runner import leaderboard_of
-    from audiox_bench.tables import to_csv, to_markdown
 
     table = leaderboard_of(args.run_dir)
+    print(format_table(table, args.format, run_info=_run_info(args.run_dir)), end="")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from audiox_bench.compare import compare
+    from audiox_bench.tables import to_csv, to_markdown
+
+    table, paired = compare(args.a, args.b)
     print(to_markdown(table) if args.format == "md" else to_csv(table), end="")
+    if not paired:
+        print("note: leaderboard CSVs hold no instances, so this comparison is unpaired and has no p-values",
+              file=sys.stderr)
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from audiox_bench.explain_file import explain_file
+
+    result = explain_file(args.audio, args.task, args.explainer, args.out, target=args.target, seed=args.seed,
+                          k=args.top, device=args.device, progress=True)
+    print(f"{result['target_name']} (p = {result['probabilities'][result['target']]:.3f}); "
+          f"top components: {', '.join(result['top_positive']) or 'none positive'}; written to {args.out}")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from audiox_bench.plots import plot_run
+
+    for path in plot_run(args.run_dir, args.out):
+        print(path)
     return 0
 
 
@@ -118,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for plugin in getattr(args, "plugin", []):
             registry.load_plugin(plugin)
-        handler = {"run": _cmd_run, "list": _cmd_list, "leaderboard": _cmd_leaderboard}[args.command]
+        handler = {"run": _cmd_run, "list": _cmd_list, "leaderboard": _cmd_leaderboard,
+                   "compare": _cmd_compare, "plot": _cmd_plot, "explain": _cmd_explain}[args.command]
         return handler(args)
     except AudioxError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -28,6 +28,7 @@ from audiox_bench.contracts import (
     predict_examples,
 )
 from audiox_bench.errors import AudioxError, ExplainerOutputError, NotApplicableError
+from audiox_bench.report import to_html
 from audiox_bench.spec import expand_grid
 from audiox_bench.store import (
     GROUP_RECORDS,
@@ -37,7 +38,7 @@ from audiox_bench.store import (
     read_group_rows,
     read_records,
 )
-from audiox_bench.tables import leaderboard, to_csv, to_markdown
+from audiox_bench.tables import leaderboard, overall_ranks, to_csv, to_markdown
 from audiox_bench.task import Task
 
 QUICK_N_EXAMPLES = 20
@@ -328,8 +329,7 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
     table = leaderboard(records, bench.metric_directions(), group_rows)
     if store is not None:
         store.write_text(GROUP_RECORDS, group_rows_text(group_rows))
-        store.write_text(LEADERBOARD, to_csv(table))
-        store.write_text("leaderboard.md", to_markdown(table))
+        write_leaderboard(store, table, bench.run_info())
     return RunResult(records, validity, table, invalid, time.perf_counter() - start, group_rows)
 
 
@@ -344,6 +344,16 @@ def score_groups(records: list[dict[str, Any]], metrics: dict[str, Metric | Grou
         except Exception as exc:  # a broken plugin metric must not lose the run's records
             raise AudioxError(f"group metric {name!r} failed: {type(exc).__name__}: {exc}") from exc
     return rows
+
+
+def write_leaderboard(store: RunStore, table, run_info: dict[str, Any]) -> None:
+    """``leaderboard.csv``, ``overall.csv``, ``leaderboard.md`` and the self-contained
+    ``leaderboard.html`` of a run directory."""
+    overall = overall_ranks(table)
+    store.write_text(LEADERBOARD, to_csv(table))
+    store.write_text("overall.csv", to_csv(overall))
+    store.write_text("leaderboard.md", to_markdown(overall) + "\n" + to_markdown(table))
+    store.write_text("leaderboard.html", to_html(table, overall, run_info))
 
 
 def leaderboard_of(run_dir: str | Path):

@@ -105,6 +105,30 @@ def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool]
     return table[LEADERBOARD_COLUMNS].sort_values(["task", "metric", "rank", "explainer"]).reset_index(drop=True)
 
 
+OVERALL_COLUMNS = ["task", "explainer", "overall_rank", "mean_rank", "n_metrics"]
+
+
+def overall_ranks(table: pd.DataFrame) -> pd.DataFrame:
+    """Overall rank per task: explainers ordered by their mean rank over the task's main metrics.
+
+    Main metrics are the leaderboard's metric names without a ``.`` (``topk_overlap``, ``stability``,
+    ...; sub-values such as ``topk_overlap.n_ce`` would count one metric twice). Each explainer's mean
+    is over the main metrics it has a rank on (``n_metrics``); ties share the lower overall rank.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``task, explainer, overall_rank, mean_rank, n_metrics``.
+    """
+    main = table[~table["metric"].str.contains(".", regex=False) & table["rank"].notna()]
+    if main.empty:
+        return pd.DataFrame(columns=OVERALL_COLUMNS)
+    grouped = main.assign(rank=main["rank"].astype(float)).groupby(["task", "explainer"])["rank"]
+    overall = grouped.agg(mean_rank="mean", n_metrics="count").reset_index()
+    overall["overall_rank"] = overall.groupby("task")["mean_rank"].rank(method="min").astype("Int64")
+    return overall[OVERALL_COLUMNS].sort_values(["task", "overall_rank", "explainer"]).reset_index(drop=True)
+
+
 def _count_cells(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
     """Number of records per (task, explainer)."""
     counts: dict[tuple[str, str], int] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audiox_bench.contracts import Classifier, Example, Explainer, Explanation, Factorization
-from audiox_bench.errors import AudioxError
+from audiox_bench.errors import NotApplicableError
 from audiox_bench.evaluation import prediction_cache
 from audiox_bench.factorization import SourceFactorization
 from audiox_bench.lime import LimeSettings, lime_explain
@@ -55,7 +55,7 @@ class AudioLIME(Explainer):
 
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         if example.features is not None:
-            raise AudioxError(f"example {example.id!r} exists only as model features (a feature-domain edit), "
+            raise NotApplicableError(f"example {example.id!r} exists only as model features (a feature-domain edit), "
                               "so it has no sources to separate; use the task's audio form (e.g. vocals:form=audio)")
         sources = self.separator.separate(example)
         key = f"{example.id}|sources:{self.separator_name}|{self.n_segments}"

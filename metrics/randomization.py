@@ -5,7 +5,7 @@ re-initialised does not explain the model."""
 from __future__ import annotations
 
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,10 +30,11 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     return float(distance.jensenshannon(np.asarray(p, np.float64), np.asarray(q, np.float64), base=2) ** 2)
 
 
-def normalised_entropy(counts: np.ndarray) -> float:
-    """Entropy of a histogram divided by the log of its number of bins (1 = uniform)."""
+def normalised_entropy(counts: np.ndarray, n_bins: int | None = None) -> float:
+    """Entropy of a histogram divided by the log of its number of bins (1 = uniform over the bins)."""
     counts = np.asarray(counts, np.float64)
-    return float(stats.entropy(counts) / np.log(len(counts))) if len(counts) > 1 and counts.sum() else 0.0
+    n_bins = len(counts) if n_bins is None else n_bins
+    return float(stats.entropy(counts) / np.log(n_bins)) if n_bins > 1 and counts.sum() else 0.0
 
 
 @metrics.register("randomization_divergence")
@@ -109,18 +110,22 @@ class RandomizationDivergence(Metric):
         return values
 
     def summarize(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+        trained: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        randomized: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for record in records:
             top1 = (record.get("metric_data") or {}).get("_top1")
-            if top1:
-                groups[(record["task"], record["explainer"])].append(top1)
+            if not top1:
+                continue
+            names, cell = record["components"], (record["task"], record["explainer"])
+            trained[cell][names[top1["trained"]]] += 1  # by name: examples may have different components
+            randomized[cell].update(names[i] for i in top1["randomized"])
         rows = []
-        for (task, explainer), tops in sorted(groups.items()):
-            bins = max(t["n_components"] for t in tops)
-            trained = np.bincount([t["trained"] for t in tops], minlength=bins)
-            randomized = np.bincount([i for t in tops for i in t["randomized"]], minlength=bins)
-            rows.append({"task": task, "explainer": explainer, "example_id": "(dataset)", "repeat": None,
-                         "metrics": {f"{self.name}.js": js_divergence(trained, randomized),
-                                     f"{self.name}.entropy_trained": normalised_entropy(trained),
-                                     f"{self.name}.entropy_randomized": normalised_entropy(randomized)}})
+        for cell in sorted(trained):
+            bins = sorted(set(trained[cell]) | set(randomized[cell]))
+            p = np.array([trained[cell][b] for b in bins])
+            q = np.array([randomized[cell][b] for b in bins])
+            rows.append({"task": cell[0], "explainer": cell[1], "example_id": "(dataset)", "repeat": None,
+                         "metrics": {f"{self.name}.js": js_divergence(p, q),
+                                     f"{self.name}.entropy_trained": normalised_entropy(p, len(bins)),
+                                     f"{self.name}.entropy_randomized": normalised_entropy(q, len(bins))}})
         return rows

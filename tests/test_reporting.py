@@ -1,0 +1,160 @@
+"""Leaderboard pages, compare, plots, explain-a-file, the example plugin and the Python API."""
+
+import json
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+from scipy import stats
+
+import audiox_bench
+from audiox_bench.cli import main
+from audiox_bench.compare import compare_runs
+from audiox_bench.report import to_html
+from audiox_bench.runner import RunSpec, run_benchmark
+from audiox_bench.tables import leaderboard, overall_ranks
+from tests.conftest import TINY_CONFOUND_SPEC
+
+EXAMPLE_PLUGIN = str(Path(__file__).resolve().parents[1] / "examples" / "my_explainer.py")
+
+
+def fake_run(path: Path, values: dict[str, list[float]]) -> Path:
+    """A run directory holding records with the given topk_overlap values per explainer."""
+    path.mkdir()
+    (path / "run.json").write_text(json.dumps({"spec": {}, "metric_directions": {"topk_overlap": True}}))
+    lines = []
+    for explainer, series in values.items():
+        for i, value in enumerate(series):
+            lines.append(json.dumps({"task": "t", "explainer": explainer, "example_id": f"e{i}", "repeat": 0,
+                                     "metrics": {"topk_overlap": value}, "error": None}))
+    (path / "records.jsonl").write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_overall_rank_is_the_rank_of_mean_ranks_over_main_metrics():
+    table = pd.DataFrame({
+        "task": ["t"] * 6, "explainer": ["a", "b", "a", "b", "a", "b"],
+        "metric": ["m1", "m1", "m2", "m2", "m1.sub", "m1.sub"], "mean": [1.0, 0.5, 0.1, 0.2, 9, 0],
+        "rank": pd.array([1, 2, 2, 1, 1, 2], dtype="Int64")})
+    overall = overall_ranks(table)
+    assert overall["mean_rank"].tolist() == [1.5, 1.5] and overall["overall_rank"].tolist() == [1, 1]
+    assert overall["n_metrics"].tolist() == [2, 2]  # the sub-value m1.sub does not count
+
+
+def test_html_page_is_self_contained_and_sortable():
+    records = [{"task": "t", "explainer": "x<script>", "example_id": "e", "repeat": 0,
+                "metrics": {"topk_overlap": 1.0}, "error": None}]
+    table = leaderboard(records, {"topk_overlap": True})
+    page = to_html(table, overall_ranks(table), {"spec": {"tasks": ["t"]}, "metric_descriptions": {"topk_overlap": "d"}})
+    assert page.startswith("<!DOCTYPE html>") and "sortable" in page and "addEventListener" in page
+    for external in ("http://", "https://", "src=", "href=", "@import"):
+        assert external not in page
+    assert "x&lt;script&gt;" in page  # names are escaped
+
+
+def test_compare_pairs_instances_and_matches_scipy(tmp_path):
+    a = fake_run(tmp_path / "a", {"x": [0.1, 0.5, 0.2, 0.9, 0.4, 0.3], "y": [1, 1, 1]})
+    b = fake_run(tmp_path / "b", {"x": [0.3, 0.6, 0.25, 0.7, 0.8, 0.9, 0.5], "z": [0.0]})
+    table = compare_runs(a, b).set_index("explainer")
+    assert list(table.index) == ["x"]  # y and z have no partner
+    row = table.loc["x"]
+    va, vb = np.array([0.1, 0.5, 0.2, 0.9, 0.4, 0.3]), np.array([0.3, 0.6, 0.25, 0.7, 0.8, 0.9])
+    assert row["n_pairs"] == 6 and row["delta"] == pytest.approx(vb.mean() - va.mean())
+    assert row["p_value"] == pytest.approx(stats.wilcoxon(va, vb).pvalue)
+
+
+def test_compare_errors_and_csv_mode(tmp_path, capsys):
+    a = fake_run(tmp_path / "a", {"x": [0.1, 0.2]})
+    b = fake_run(tmp_path / "b", {"other": [0.1, 0.2]})
+    assert main(["compare", str(a), str(b)]) == 2
+    assert "share no instance" in capsys.readouterr().err
+    for run in (a, b):
+        (run / "leaderboard.csv").write_text(
+            leaderboard(audiox_bench.store.read_records(run), {}).to_csv(index=False))
+    b_csv = tmp_path / "b.csv"
+    b_csv.write_text((a / "leaderboard.csv").read_text().replace("0.15", "0.25"))
+    assert main(["compare", str(a / "leaderboard.csv"), str(b_csv), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert "unpaired" in captured.err and "x,topk_overlap" in captured.out
+
+
+@pytest.fixture(scope="module")
+def plugin_runs(tiny_confound, tmp_path_factory):
+    """Two CLI runs with the example plugin next to audiolime (seeds differ, instances pair)."""
+    base = tmp_path_factory.mktemp("plugin")
+    for name, seed in (("a", "0"), ("b", "1")):
+        assert main(["run", "--plugin", EXAMPLE_PLUGIN, "--task", TINY_CONFOUND_SPEC, "--explainer", "energy",
+                     "--explainer", "audiolime", "--metric", "topk_overlap", "--metric",
+                     "randomization_divergence:n_models=2", "--n-examples", "6", "--repeats", "2",
+                     "--seed", seed, "--no-progress", "--out", str(base / name)]) == 0
+    return base / "a", base / "b"
+
+
+def test_example_plugin_end_to_end_through_the_cli(plugin_runs, capsys):
+    a, b = plugin_runs
+    assert main(["list", "explainers", "--plugin", EXAMPLE_PLUGIN]) == 0
+    assert "energy" in capsys.readouterr().out
+    table = pd.read_csv(a / "leaderboard.csv").set_index(["explainer", "metric"])
+    assert table.loc[("energy", "topk_overlap"), "n"] == 6  # the 3 clips with drums x 2 repeats
+    assert table.loc[("energy", "randomization_divergence"), "mean"] == pytest.approx(0, abs=1e-12)  # model-blind
+    assert table.loc[("audiolime", "randomization_divergence"), "mean"] > 0.0
+    assert (a / "leaderboard.html").is_file() and (a / "overall.csv").is_file()
+    assert main(["compare", str(a), str(b), "--format", "csv"]) == 0
+    compared = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert "energy" in set(compared["explainer"]) and (compared["n_pairs"] > 0).all()
+
+
+def test_plot_writes_readable_pngs(plugin_runs, tmp_path, capsys):
+    a, _ = plugin_runs
+    assert main(["plot", str(a), "--out", str(tmp_path / "figures")]) == 0
+    written = [Path(line) for line in capsys.readouterr().out.split()]
+    assert {p.name.split("_")[0] for p in written} >= {"top1", "n"}
+    for path in written:
+        assert path.stat().st_size > 5_000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stability_violins_are_plotted(tiny_confound, tmp_path):
+    from audiox_bench.plots import plot_run
+
+    spec = RunSpec(tasks=(TINY_CONFOUND_SPEC,), explainers=("slime:n_samples=300",),
+                   metrics=("topk_overlap", "stability"), n_examples=3, repeats=2)
+    run_benchmark(spec, out=tmp_path / "run", progress=False)
+    names = {p.name for p in plot_run(tmp_path / "run", tmp_path / "figures")}
+    assert any(name.startswith("stability_") for name in names)
+
+
+def test_explain_writes_json_and_playable_wavs(tiny_confound, tmp_path, capsys):
+    example = tiny_confound.examples(2)[1]  # piano with drums
+    upsampled = librosa.resample(example.audio, orig_sr=16_000, target_sr=44_100)
+    stereo = np.stack([upsampled, 0.5 * upsampled], axis=1)
+    wav = tmp_path / "clip.wav"
+    sf.write(wav, stereo, 44_100)  # another rate and stereo: resampled, mixed down
+    out = tmp_path / "explained"
+    assert main(["explain", str(wav), "--task", TINY_CONFOUND_SPEC, "--explainer", "audiolime:separator=hpss",
+                 "--out", str(out)]) == 0
+    result = json.loads((out / "explanation.json").read_text())
+    assert result["components"] == ["harmonic", "percussive"] and len(result["weights"]) == 2
+    assert set(result["wavs"]) >= {"top_together.wav", "without_top.wav"}
+    for name in result["wavs"]:
+        audio, sr = sf.read(out / name)
+        assert sr == 16_000 and audio.ndim == 1 and len(audio) > 0
+    assert main(["explain", str(wav), "--task", TINY_CONFOUND_SPEC, "--explainer", "slime",
+                 "--out", str(tmp_path / "segments")]) == 0
+    segments = json.loads((tmp_path / "segments" / "explanation.json").read_text())
+    assert any(name.startswith("component_t") for name in segments["wavs"])
+
+
+def test_explain_rejects_bad_audio(tmp_path, capsys):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    assert main(["explain", str(bad), "--task", TINY_CONFOUND_SPEC, "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith("error: cannot read audio file")
+
+
+def test_python_api_returns_records(tiny_confound):
+    frame = audiox_bench.run(tasks=TINY_CONFOUND_SPEC, explainers=["audiolime", "random"], n_examples=4)
+    assert set(frame["explainer"]) == {"audiolime", "random"} and "topk_overlap" in frame.columns
+    assert len(frame) == 8 and not frame.attrs["leaderboard"].empty

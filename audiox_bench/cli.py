@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="class to explain, by name or index (default: each example's predicted class)")
     run.add_argument("--device", default="cpu", help="torch device of the task models (cpu, cuda, ...)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1: in this process)")
+    run.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                     help="run work items on a Dask cluster (needs the dask extra)")
+    run.add_argument("--dask-local", type=int, default=None, metavar="N",
+                     help="start a local Dask cluster of N workers (needs the dask extra)")
     run.add_argument("--format", choices=("md", "csv", "html"), default="md", help="format of the printed leaderboard")
     _add_plugin_option(run)
 
@@ -87,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from audiox_bench.engine import EngineSpec
     from audiox_bench.runner import (
         DEFAULT_EXPLAINERS,
         DEFAULT_METRICS,
@@ -113,7 +119,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             seed=0 if args.seed is None else args.seed, device=args.device,
             target=args.target,
         )
-    result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress)
+    engine = EngineSpec(jobs=args.jobs, dask_scheduler=args.dask_scheduler, dask_local=args.dask_local)
+    result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,
+                           engine=engine)
     print(format_table(result.leaderboard, args.format), end="")
     failed = sum(1 for r in result.records if r.get("error"))
     where = f" in {args.out}" if args.out else ""

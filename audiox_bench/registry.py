@@ -18,6 +18,7 @@ import importlib.metadata
 import importlib.util
 import inspect
 import sys
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -183,6 +184,9 @@ def _qualname(obj: Any) -> str:
     return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
 
 
+LOADED_PLUGINS: list[str] = []  # in load order, so worker processes can load the same ones
+
+
 def load_plugin(target: str) -> None:
     """Import a plugin so that its decorators register what it defines.
 
@@ -192,11 +196,15 @@ def load_plugin(target: str) -> None:
         A path to a ``.py`` file, or an importable module name.
     """
     path = Path(target)
+    if target not in LOADED_PLUGINS:
+        LOADED_PLUGINS.append(target)
     try:
         if target.endswith(".py") or path.is_file():
             if not path.is_file():
                 raise AudioxError(f"plugin file {target!r} does not exist")
-            module_name = f"audiox_plugin_{path.stem}_{abs(hash(str(path.resolve()))) % 10**8}"
+            # A stable name (not Python's salted hash), so worker processes import it under the same
+            # name and objects of the plugin unpickle there.
+            module_name = f"audiox_plugin_{path.stem}_{zlib.crc32(str(path.resolve()).encode()):08x}"
             if module_name in sys.modules:
                 return
             spec = importlib.util.spec_from_file_location(module_name, path)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import subprocess
 import sys
 import time
-import traceback
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -19,15 +18,13 @@ from tqdm.auto import tqdm
 from audiox_bench import registry
 from audiox_bench.audio import check_audio
 from audiox_bench.contracts import (
-    Example,
     Explainer,
-    Explanation,
     GroupMetric,
     Metric,
-    MetricInput,
     predict_examples,
 )
-from audiox_bench.errors import AudioxError, ExplainerOutputError, NotApplicableError
+from audiox_bench.engine import EngineSpec, open_executor
+from audiox_bench.errors import AudioxError
 from audiox_bench.report import to_html
 from audiox_bench.spec import expand_grid
 from audiox_bench.store import (
@@ -37,9 +34,19 @@ from audiox_bench.store import (
     group_rows_text,
     read_group_rows,
     read_records,
+    record_key,
 )
 from audiox_bench.tables import leaderboard, overall_ranks, to_csv, to_markdown
 from audiox_bench.task import Task
+from audiox_bench.work import (  # noqa: F401 - check_explanation and item_seed are part of this module's API
+    WorkContext,
+    WorkItem,
+    check_explanation,
+    item_seed,
+    pack_context,
+    run_item,
+    run_packed,
+)
 
 QUICK_N_EXAMPLES = 20
 DEFAULT_TASKS = ("confound",)
@@ -155,17 +162,6 @@ class RunResult:
     group_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def item_seed(root: int, *parts: Any) -> int:
-    """A stable 32-bit seed for one work item (independent of run order and Python's hash salt).
-
-    The runner derives it from (task, example, repeat) but not from the explainer, so every explainer
-    configuration sees the same random numbers on an instance: comparisons between configurations are
-    paired, and differences come from the configurations, not from the draws.
-    """
-    text = "|".join([str(root), *map(str, parts)])
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
-
-
 def resolve_target(target: str, classes: tuple[str, ...], task_name: str) -> int:
     """Index of a class given by name or index, or an error naming the task's classes."""
     if target in classes:
@@ -196,67 +192,8 @@ def git_hash() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def check_explanation(explanation: Any, n_components: int) -> Explanation:
-    """Reject what is not a usable explanation (wrong type, shape, NaN or infinite weights)."""
-    if not isinstance(explanation, Explanation):
-        raise ExplainerOutputError(f"explainer returned {type(explanation).__name__}, not an Explanation")
-    weights = np.asarray(explanation.weights, dtype=np.float64)
-    if weights.shape != (n_components,):
-        raise ExplainerOutputError(f"explainer returned weights of shape {weights.shape}, expected ({n_components},)")
-    if not np.all(np.isfinite(weights)):
-        raise ExplainerOutputError("explainer returned NaN or infinite weights")
-    if len(explanation.components) != n_components:
-        raise ExplainerOutputError("explainer returned a component list of the wrong length")
-    return explanation
-
-
-def _json_float(value: Any) -> Any:
-    if value is None:
-        return None
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def explain_item(task_name: str, task: Task, explainer_name: str, explainer: Explainer,
-                 metrics: dict[str, Metric], example: Example, factorization, repeat: int,
-                 target: int, seed: int) -> dict[str, Any]:
-    """Run one explanation and its metrics; failures become an error record, never an exception."""
-    record: dict[str, Any] = {
-        "task": task_name, "explainer": explainer_name, "example_id": example.id, "repeat": repeat,
-        "seed": seed, "target": int(target), "target_name": task.model.classes[target], "label": example.label,
-        "components": None, "weights": None, "intercept": None, "surrogate_r2": None, "n_model_calls": 0,
-        "seconds": 0.0, "ground_truth": None, "metrics": {}, "extra": {}, "error": None,
-    }
-    try:
-        if isinstance(factorization, BaseException):
-            raise factorization
-        truth = task.ground_truth(example, factorization)
-        record["ground_truth"] = sorted(truth.components) if truth is not None else None
-        explanation = check_explanation(
-            explainer.explain(task.model, example, factorization, target, seed), factorization.n_components)
-        record.update(components=list(explanation.components),
-                      weights=[float(w) for w in explanation.weights],
-                      intercept=_json_float(explanation.intercept), surrogate_r2=_json_float(explanation.score),
-                      n_model_calls=int(explanation.n_model_calls), seconds=round(explanation.seconds, 4),
-                      extra={k: _json_float(v) if isinstance(v, float) else v for k, v in explanation.extra.items()})
-        item = MetricInput(explanation, truth, task.model, example, factorization, explainer, target, seed)
-        for metric in metrics.values():
-            values = metric.score(item)
-            record["metrics"].update({k: _json_float(v) for k, v in values.items() if not k.startswith("_")})
-            data = {k: v for k, v in values.items() if k.startswith("_")}
-            if data:
-                record.setdefault("metric_data", {}).update(data)
-    except NotApplicableError as exc:  # the explainer does not apply here: N/A, not a failure
-        record["not_applicable"] = str(exc)
-    except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
-        record["error"] = f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, AudioxError):
-            record["traceback"] = traceback.format_exc(limit=6)
-    return record
-
-
 def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool = False,
-                  progress: bool = True) -> RunResult:
+                  progress: bool = True, engine: EngineSpec | None = None) -> RunResult:
     """Run a benchmark and return its records, validity and leaderboard.
 
     Parameters
@@ -268,6 +205,8 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
         Replace a run directory holding a different spec.
     progress : bool
         Show tqdm progress bars.
+    engine : EngineSpec, optional
+        Where work items run (default: in this process). Records are the same wherever they run.
     """
     start = time.perf_counter()
     bench = Benchmark.build(spec)
@@ -276,61 +215,83 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
     done = {(r["task"], r["explainer"], r["example_id"], int(r["repeat"])) for r in records}
     validity: dict[str, Any] = {}
     invalid: list[str] = []
-    for task_name, task in bench.tasks.items():
-        task.prepare(progress=progress)
-        checks = task.validity_checks
-        validity[task_name] = {"passed": all(c.passed for c in checks), "checks": [c.to_dict() for c in checks]}
-        if store is not None:
-            store.write_json("validity.json", validity)
-            store.write_json(f"models/{_file_name(task_name)}.json", task.model_card)
-        if not validity[task_name]["passed"]:
-            invalid.append(task_name)
-            tqdm.write(f"error: task {task_name!r} failed its validity check; skipping it: "
-                       + "; ".join(str(c) for c in checks if not c.passed), file=sys.stderr)
-            continue
-        examples = task.examples(spec.n_examples)
-        if task.selection:
-            validity[task_name]["selection"] = dict(task.selection)
+    with open_executor(engine or EngineSpec()) as executor:
+        for task_name, task in bench.tasks.items():
+            task.prepare(progress=progress)
+            checks = task.validity_checks
+            validity[task_name] = {"passed": all(c.passed for c in checks), "checks": [c.to_dict() for c in checks]}
             if store is not None:
                 store.write_json("validity.json", validity)
-        for example in examples:
-            check_audio(example.audio, example.sr, what=f"example {example.id!r}")
-        if spec.target is None:
-            targets = predict_examples(task.model, examples).argmax(axis=1)
-        else:
-            targets = np.full(len(examples), resolve_target(spec.target, task.model.classes, task_name))
-        total = len(bench.explainers) * len(examples) * spec.repeats
-        bar = tqdm(total=total, desc=f"explaining {task_name}", unit="expl", disable=not progress)
-        # Example-major order: all configurations of one example run together, so explainers sharing a
-        # prediction cache (same model, same perturbed inputs) find it warm.
-        for example, target in zip(examples, targets):
-            for explainer_name, explainer in bench.explainers.items():
-                keys = [(task_name, explainer_name, example.id, r) for r in range(spec.repeats)]
-                todo = [k for k in keys if k not in done]
-                bar.update(len(keys) - len(todo))
-                if not todo:
-                    continue
-                try:
-                    factorization = explainer.factorize(task.model, example)
-                except Exception as exc:  # noqa: BLE001 - becomes the error of each record of this example
-                    factorization = exc
-                for key in todo:
-                    repeat = key[3]
-                    seed = item_seed(spec.seed, task_name, example.id, repeat)
-                    record = explain_item(task_name, task, explainer_name, explainer, bench.metrics, example,
-                                          factorization, repeat, int(target), seed)
+                store.write_json(f"models/{_file_name(task_name)}.json", task.model_card)
+            if not validity[task_name]["passed"]:
+                invalid.append(task_name)
+                tqdm.write(f"error: task {task_name!r} failed its validity check; skipping it: "
+                           + "; ".join(str(c) for c in checks if not c.passed), file=sys.stderr)
+                continue
+            items = _work_items(task_name, task, bench, done, validity, store)
+            total = len(bench.explainers) * spec.n_examples * spec.repeats
+            bar = tqdm(total=total, initial=total - sum(len(i.todo) for i in items), desc=f"explaining {task_name}",
+                       unit="expl", disable=not progress)
+            context = WorkContext(task_name, task, bench.explainers, bench.metrics, spec.seed)
+            for item_records in _execute(executor, context, items):
+                for record in item_records:
                     if store is not None:
                         store.append(record)
                     records.append(record)
-                    done.add(key)
-                    bar.update(1)
-        bar.close()
+                    done.add((record["task"], record["explainer"], record["example_id"], int(record["repeat"])))
+                bar.update(len(item_records))
+            bar.close()
+    records.sort(key=record_key)  # the order items finished in must not matter
     group_rows = score_groups(records, {**bench.metrics, **bench.group_metrics})
     table = leaderboard(records, bench.metric_directions(), group_rows)
     if store is not None:
         store.write_text(GROUP_RECORDS, group_rows_text(group_rows))
         write_leaderboard(store, table, bench.run_info())
     return RunResult(records, validity, table, invalid, time.perf_counter() - start, group_rows)
+
+
+def _work_items(task_name: str, task: Task, bench: Benchmark, done: set, validity: dict,
+                store: RunStore | None) -> list[WorkItem]:
+    """One item per example with its missing (explainer, repeat) pairs, in example order.
+
+    Example-major: all configurations of one example run together, so explainers sharing a prediction
+    cache (same model, same perturbed inputs) find it warm, wherever the item runs.
+    """
+    spec = bench.spec
+    examples = task.examples(spec.n_examples)
+    if task.selection:
+        validity[task_name]["selection"] = dict(task.selection)
+        if store is not None:
+            store.write_json("validity.json", validity)
+    for example in examples:
+        check_audio(example.audio, example.sr, what=f"example {example.id!r}")
+    if spec.target is None:
+        targets = predict_examples(task.model, examples).argmax(axis=1)
+    else:
+        targets = np.full(len(examples), resolve_target(spec.target, task.model.classes, task_name))
+    items = []
+    for example, target in zip(examples, targets):
+        todo = tuple((name, r) for name in bench.explainers for r in range(spec.repeats)
+                     if (task_name, name, example.id, r) not in done)
+        if todo:
+            items.append(WorkItem(example, int(target), todo))
+    return items
+
+
+def _execute(executor, context: WorkContext, items: list[WorkItem]):
+    """Records of each item, in this process one by one, or from the executor as items finish."""
+    if executor is None:
+        for item in items:
+            yield run_item(context, item)
+        return
+    packed = pack_context(context)
+    futures = [executor.submit(run_packed, packed, item) for item in items]
+    try:
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def score_groups(records: list[dict[str, Any]], metrics: dict[str, Metric | GroupMetric]) -> list[dict[str, Any]]:

@@ -74,6 +74,16 @@ class Task(ABC):
     def _set_prepared(self, model: Classifier, checks: list[ValidityCheck], card: dict[str, Any]) -> None:
         self._model, self._checks, self._card = model, list(checks), dict(card)
 
+    # Caches that can be rebuilt (e.g. stem banks): left out when the task is shipped to a worker.
+    transient_attributes: ClassVar[tuple[str, ...]] = ("_banks",)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in self.transient_attributes:
+            if name in state:
+                state[name] = type(state[name])()
+        return state
+
     def _prepare_first_valid(
         self,
         build: Callable[[int], tuple[Classifier, list[ValidityCheck], dict[str, Any]]],

@@ -73,6 +73,13 @@ class RandomizationDivergence(Metric):
         self.n_models, self.order, self.layers, self.curve = int(n_models), order, layers, bool(curve)
         self._models: weakref.WeakKeyDictionary[Classifier, dict] = weakref.WeakKeyDictionary()
 
+    def __getstate__(self) -> dict[str, Any]:  # randomized copies are rebuilt where the metric runs
+        return {k: v for k, v in self.__dict__.items() if k != "_models"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._models = weakref.WeakKeyDictionary()
+
     def _randomized(self, model: Classifier, order: str, layers: int | None, seed: int) -> Classifier:
         """Randomized copies are built once per (model, order, layers, seed) and kept with the model."""
         cache = self._models.setdefault(model, {})

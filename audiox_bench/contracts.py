@@ -36,6 +36,9 @@ class Example:
         The model input, for examples defined in the model's feature domain (e.g. log-mel columns
         swapped between two versions of a clip). It overrides the features of ``audio``; such examples
         suit segmentation explainers only. See :func:`model_input`.
+    arrays : mapping of str to np.ndarray
+        Named arrays a task attaches for its metrics (e.g. an adversarial perturbation and the clean
+        input it was added to).
     """
 
     id: str
@@ -45,6 +48,7 @@ class Example:
     stems: Mapping[str, np.ndarray] | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     features: np.ndarray | None = None
+    arrays: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,11 @@ from audiox_bench import registry
 from audiox_bench.audio import load_audio
 from audiox_bench.contracts import Example, Factorization
 from audiox_bench.errors import AudioxError
-from audiox_bench.factorization import segment_edges
 from audiox_bench.metrics.topk import top_positive
 from audiox_bench.runner import check_explanation, resolve_target
+from audiox_bench.segmentation import segment_sample_bounds
 
 MIN_SECONDS = 0.5
-
-
-def _segment_samples(factorization: Factorization, n_samples: int, hop_length: int) -> dict[str, tuple[int, int]]:
-    """Sample range of each temporal segment (frame k is centred on sample k * hop_length)."""
-    edges = segment_edges(factorization.features.shape[1], factorization.n_components)
-    bounds = np.clip(edges * hop_length - hop_length // 2, 0, n_samples)
-    bounds[-1] = n_samples
-    return {name: (int(bounds[k]), int(bounds[k + 1])) for k, name in enumerate(factorization.names)}
 
 
 def listenable_parts(factorization: Factorization, audio: np.ndarray, top: list[str],
@@ -41,7 +33,9 @@ def listenable_parts(factorization: Factorization, audio: np.ndarray, top: list[
             mask = np.array([[n in selected for n in names]])
             return factorization.compose(mask)[0]
     elif getattr(factorization, "layout", None) == "temporal" and hop_length:
-        ranges = _segment_samples(factorization, audio.size, hop_length)
+        bounds = segment_sample_bounds(factorization.features.shape[1], factorization.n_components, audio.size,
+                                       hop_length)
+        ranges = {name: (int(bounds[k]), int(bounds[k + 1])) for k, name in enumerate(factorization.names)}
 
         def keep(selected):
             out = np.zeros_like(audio)

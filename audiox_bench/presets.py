@@ -16,7 +16,7 @@ _CONTENTS = "zero|min_data|min_inp|mean_inp|noise_norm"
 
 PRESETS: dict[str, RunSpec] = {
     "default": RunSpec(
-        tasks=("confound", "vocals"),
+        tasks=("confound", "vocals", "adversarial"),
         explainers=(
             "audiolime", "audiolime:separator=hpss", "audiolime:n_segments=10",
             f"slime:content={_CONTENTS}",
@@ -24,8 +24,8 @@ PRESETS: dict[str, RunSpec] = {
             "kernelshap", "kernelshap:over=slime", "gradient",
         ),
         metrics=("topk_overlap", "faithfulness_correlation", "surrogate_fidelity", "content_agreement",
-                 "randomization_divergence:n_models=3,curve=false"),
-        n_examples=40,
+                 "label_flip", "randomization_divergence:n_models=3,curve=false"),
+        n_examples=30,
         repeats=1,
     ),
 }

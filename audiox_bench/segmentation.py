@@ -45,6 +45,16 @@ def region_map(n_mels: int, n_frames: int, layout: str, n_time: int, n_bands: in
     return regions, tuple(f"f{b}t{k}" for b in range(n_bands) for k in range(n_time))
 
 
+def segment_sample_bounds(n_frames: int, n_segments: int, n_samples: int, hop_length: int) -> np.ndarray:
+    """Sample boundaries (``n_segments + 1`` values) of temporal segments of ``n_frames`` centred STFT
+    frames: frame k is centred on sample k * hop_length, so a boundary between frames falls half a hop
+    before the first frame of the next segment."""
+    edges = segment_edges(n_frames, n_segments)
+    bounds = np.clip(edges * hop_length - hop_length // 2, 0, n_samples)
+    bounds[0], bounds[-1] = 0, n_samples
+    return bounds
+
+
 class SegmentationFactorization(Factorization):
     """Regions of one input's features; "off" regions take their values from ``fill``.
 

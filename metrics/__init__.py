@@ -2,6 +2,7 @@
 
 from audiox_bench.metrics import (  # noqa: F401
     faithfulness,
+    label_flip,
     randomization,
     stability,
     topk,

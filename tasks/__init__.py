@@ -1,6 +1,7 @@
 """Built-in tasks. Importing this package registers them in :data:`audiox_bench.registry.tasks`."""
 
 from audiox_bench.tasks import (
+    adversarial,  # noqa: F401
     confound,  # noqa: F401
     vocals,  # noqa: F401
 )

@@ -46,7 +46,7 @@ N_INJECTED = 3
 CROSSFADE_SECONDS = 0.01
 SR = 16_000
 DURATION = 2.0
-SPLIT_CODES = {"train": 1, "val": 2, "validity": 3, "hybrids": 4, "test": 5}
+SPLIT_CODES = {"train": 1, "val": 2, "validity": 3, "hybrids": 4, "test": 5, "adversarial": 6}
 MAX_CANDIDATES_PER_EXAMPLE = 20
 
 

@@ -10,6 +10,7 @@ TINY_CONFOUND = {"n_stems": 20, "n_train": 160, "epochs": 6, "n_validity": 40, "
 TINY_CONFOUND_SPEC = "confound:" + ",".join(f"{k}={v}" for k, v in TINY_CONFOUND.items())
 TINY_VOCALS = {"n_stems": 20, "n_train": 240, "epochs": 8, "n_validity": 40, "max_attempts": 1}
 TINY_VOCALS_SPEC = "vocals:" + ",".join(f"{k}={v}" for k, v in TINY_VOCALS.items())
+TINY_ADVERSARIAL_SPEC = "adversarial:n_validity=6," + ",".join(f"detector_{k}={v}" for k, v in TINY_VOCALS.items())
 
 
 @pytest.fixture(scope="session", autouse=True)

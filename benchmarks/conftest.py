@@ -1,0 +1,34 @@
+"""Benchmarks run on the default task models (trained once and cached under $AUDIOX_CACHE).
+
+Run with ``python -m pytest benchmarks --benchmark-only`` (not part of the test suite: timings are
+measured and reported, never asserted).
+"""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def vocals_task():
+    from audiox_bench.registry import tasks
+
+    task = tasks.build("vocals")
+    task.prepare(progress=False)
+    return task
+
+
+@pytest.fixture(scope="session")
+def confound_task():
+    from audiox_bench.registry import tasks
+
+    task = tasks.build("confound")
+    task.prepare(progress=False)
+    return task
+
+
+@pytest.fixture(scope="session")
+def vocals_audio_task(vocals_task):
+    from audiox_bench.registry import tasks
+
+    task = tasks.build("vocals:form=audio")
+    task.prepare(progress=False)
+    return task

@@ -1,0 +1,36 @@
+"""Model throughput per batch size (large batches are not always fastest on CPU), and how a run's time
+grows with the number of instances (it should be linear)."""
+
+
+import pytest
+
+from audiox_bench.masks import all_masks
+from audiox_bench.registry import explainers
+from audiox_bench.runner import RunSpec, run_benchmark
+
+
+@pytest.mark.parametrize("batch_size", [32, 64, 128, 256, 512, 1024])
+def test_inputs_per_second_by_batch_size(benchmark, vocals_task, batch_size):
+    model = vocals_task.model
+    example = vocals_task.examples(1)[0]
+    features = explainers.build("slime").factorize(model, example).compose(all_masks(10))
+    previous, model.batch_size = model.batch_size, batch_size
+    try:
+        benchmark.pedantic(model.predict_features, args=(features,), rounds=3, iterations=1, warmup_rounds=1)
+    finally:
+        model.batch_size = previous
+    rate = len(features) / benchmark.stats.stats.median
+    benchmark.extra_info["inputs_per_second"] = rate
+    print(f"\nbatch {batch_size}: {rate:.0f} inputs/s")
+
+
+@pytest.mark.parametrize("n_examples", [10, 20, 40])
+def test_run_time_grows_linearly(benchmark, vocals_task, tmp_path_factory, n_examples):
+    spec = RunSpec(tasks=("vocals",), explainers=("slime", "slime:content=mean_inp"), metrics=("topk_overlap",),
+                   n_examples=n_examples)
+
+    # Each run builds its task afresh (model from the disk cache, validity measured): a fixed cost per run.
+    benchmark.pedantic(run_benchmark, args=(spec,), kwargs={"progress": False}, rounds=2, iterations=1)
+    per_example = benchmark.stats.stats.median / n_examples
+    benchmark.extra_info["seconds_per_example"] = per_example
+    print(f"\n{n_examples} examples: {benchmark.stats.stats.median:.1f} s, {per_example:.3f} s per example")

@@ -1,0 +1,209 @@
+"""The adversarial-regions task (Praher, Prinz, Flexer, Widmer, "On the Veracity of Local,
+Model-agnostic Explanations in Audio Classification", ISMIR 2021; localised attacks: Hoedt et al. 2023).
+
+Clean excerpts the singing-voice detector of the ``vocals`` task classifies correctly get a small additive
+perturbation, confined to k regions drawn at random (default 3 of 10 temporal segments; or tiles of a
+time-frequency grid), that flips the detector's decision. Only successful adversarial examples enter
+the benchmark; the perturbed regions are the ground truth. ``label_flip`` then checks whether the
+perturbation restricted to the explainer's top-k regions still flips the decision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from audiox_bench.tasks.vocals import SR, VocalInjectionTask
+
+from audiox_bench.attack import AttackResult, AttackSettings, region_attack
+from audiox_bench.contracts import Example, Factorization, GroundTruth
+from audiox_bench.registry import tasks
+from audiox_bench.segmentation import LAYOUTS, region_map, segment_sample_bounds
+from audiox_bench.task import Task, ValidityCheck
+
+DIRECTIONS = {"to_vocals": (0, 1), "to_no_vocals": (1, 0)}  # (clean label, adversarial label)
+DOMAINS = ("features", "audio")
+MAX_CANDIDATES_PER_EXAMPLE = 4
+
+
+@tasks.register("adversarial")
+class AdversarialRegionsTask(Task):
+    """Perturbations confined to k known regions flip the singing-voice detector; truth: those regions.
+
+    Parameters
+    ----------
+    direction : str
+        ``to_vocals`` (instrumental excerpts made to read as vocal) or ``to_no_vocals``.
+    layout : str
+        Regions the perturbation is drawn in: ``temporal`` (``n_time`` segments) or ``time_frequency``
+        (``n_bands`` x ``n_time`` tiles).
+    n_regions : int
+        Regions perturbed (k).
+    n_time, n_bands : int
+        Segments along time; mel-band groups of the time-frequency grid.
+    domain : str
+        ``features`` (standardised log-mel, the default) or ``audio`` (waveform; temporal layout only).
+    alpha, learning_rate, epsilon, max_steps :
+        Attack settings (see :class:`audiox_bench.attack.AttackSettings`); ``learning_rate`` and
+        ``epsilon`` default to 0.05 and 3.0 in features, 0.002 and 0.1 in audio.
+    n_validity : int
+        Excerpts attacked to measure the success rate.
+    seed : int
+        Seed of the detector (shared with ``vocals``), excerpts and regions.
+    device : str
+    **detector :
+        Settings of the detector's ``vocals`` task, prefixed ``detector_`` (e.g. ``detector_epochs=8``);
+        by default the ``vocals`` task's model, shared through the cache.
+    """
+
+    description = "perturbation confined to k known regions flips the singing-voice detector"
+    reference = ("Praher, Prinz, Flexer, Widmer. On the Veracity of Local, Model-agnostic Explanations in Audio "
+                 "Classification. ISMIR 2021")
+    truth = "the perturbed regions (tK for temporal segmentations, fBtK for time-frequency grids of the same shape)"
+
+    def __init__(self, direction: str = "to_vocals", layout: str = "temporal", n_regions: int = 3, n_time: int = 10,
+                 n_bands: int = 4, domain: str = "features", alpha: float = 100.0, learning_rate: float | None = None,
+                 epsilon: float | None = None, max_steps: int = 300, n_validity: int = 50, seed: int = 0,
+                 device: str = "cpu", **detector: Any) -> None:
+        super().__init__()
+        unknown = [key for key in detector if not key.startswith("detector_")]
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {', '.join(unknown)} (detector settings start with detector_)")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+        if layout not in LAYOUTS or layout == "spectral":
+            raise ValueError(f"layout must be temporal or time_frequency, got {layout!r}")
+        if domain not in DOMAINS:
+            raise ValueError(f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}")
+        if domain == "audio" and layout != "temporal":
+            raise ValueError("the audio domain confines perturbations to time segments: use layout=temporal")
+        n_components = n_time * (n_bands if layout == "time_frequency" else 1)
+        if not 1 <= n_regions < n_components:
+            raise ValueError(f"n_regions must be between 1 and {n_components - 1}")
+        if n_validity < 2:
+            raise ValueError("n_validity must be at least 2")
+        self.direction, self.layout, self.domain = direction, layout, domain
+        self.n_regions, self.n_time, self.n_bands = int(n_regions), int(n_time), int(n_bands)
+        self.settings = AttackSettings(alpha, learning_rate or (0.05 if domain == "features" else 0.002),
+                                       epsilon or (3.0 if domain == "features" else 0.1), int(max_steps))
+        self.n_validity, self.seed, self.device = int(n_validity), int(seed), device
+        self.clean_label, self.adversarial_label = DIRECTIONS[direction]
+        self.detector = VocalInjectionTask(seed=seed, device=device,
+                                           **{key[len("detector_"):]: value for key, value in detector.items()})
+        self._attacks: dict[int, Example | None] = {}
+
+    transient_attributes = ("_attacks",)
+
+    # -- data --------------------------------------------------------------------------------
+    def _clean(self, index: int) -> tuple[np.ndarray, np.random.Generator]:
+        bed, vocal, rng = self.detector._excerpt("adversarial", index)
+        return (bed + vocal if self.clean_label == 1 else bed), rng
+
+    def region_names(self) -> tuple[str, ...]:
+        if self.layout == "temporal":
+            return tuple(f"t{k}" for k in range(self.n_time))
+        return tuple(f"f{b}t{k}" for b in range(self.n_bands) for k in range(self.n_time))
+
+    def _mask(self, chosen: list[int], features: np.ndarray, n_samples: int) -> np.ndarray:
+        regions, _ = region_map(*features.shape, self.layout, self.n_time, self.n_bands)
+        if self.domain == "features":
+            return np.isin(regions, chosen).astype(np.float32)
+        hop = self.model.frontend.config.hop_length
+        bounds = segment_sample_bounds(features.shape[1], self.n_time, n_samples, hop)
+        mask = np.zeros(n_samples, np.float32)
+        for k in chosen:
+            mask[bounds[k] : bounds[k + 1]] = 1.0
+        return mask
+
+    def _attack(self, index: int) -> Example | None:
+        """The adversarial example of candidate ``index``, or None (misclassified clean input, or the
+        attack failed). Deterministic; computed once."""
+        if index in self._attacks:
+            return self._attacks[index]
+        model = self.model
+        audio, rng = self._clean(index)
+        features = model.features(audio)[0]
+        example = None
+        if int(model.predict_features(features).argmax(1)[0]) == self.clean_label:
+            names = self.region_names()
+            chosen = sorted(int(k) for k in rng.choice(len(names), self.n_regions, replace=False))
+            clean = features if self.domain == "features" else audio
+            result = region_attack(model, clean, self._mask(chosen, features, audio.size), self.adversarial_label,
+                                   self.domain, self.settings)
+            example = self._example(index, audio, clean, result, [names[k] for k in chosen])
+        self._attacks[index] = example
+        return example
+
+    def _example(self, index: int, audio: np.ndarray, clean: np.ndarray, result: AttackResult,
+                 regions: list[str]) -> Example:
+        meta: dict[str, Any] = {"regions": regions, "layout": self.layout, "n_time": self.n_time,
+                                "n_bands": self.n_bands, "domain": self.domain, "direction": self.direction,
+                                "clean_label": self.clean_label, "adversarial_label": self.adversarial_label,
+                                "success": result.success, "snr_db": result.snr_db, "steps": result.steps,
+                                "attack_seconds": result.seconds, "index": index}
+        arrays = {"clean": clean, "perturbation": result.perturbation}
+        example_id = f"{self.direction}-{index:04d}"
+        if self.domain == "features":
+            return Example(example_id, audio, SR, self.clean_label, None, meta, features=clean + result.perturbation,
+                           arrays=arrays)
+        return Example(example_id, (audio + result.perturbation).astype(np.float32), SR, self.clean_label, None,
+                       meta, arrays=arrays)
+
+    def _attempts(self, n: int) -> list[Example]:
+        """Attacks on the first ``n`` correctly classified clean excerpts (successful or not)."""
+        attempted, index = [], 0
+        while len(attempted) < n and index < MAX_CANDIDATES_PER_EXAMPLE * n:
+            example = self._attack(index)
+            index += 1
+            if example is not None:
+                attempted.append(example)
+        return attempted
+
+    def examples(self, n: int) -> list[Example]:
+        """The first ``n`` successful adversarial examples (attacks that failed are counted, not served)."""
+        kept, index = [], 0
+        attempted = 0
+        limit = MAX_CANDIDATES_PER_EXAMPLE * n + self.n_validity
+        while len(kept) < n and index < limit:
+            example = self._attack(index)
+            index += 1
+            if example is not None:
+                attempted += 1
+                if example.meta["success"]:
+                    kept.append(example)
+        snrs = [e.meta["snr_db"] for e in kept]
+        self.selection = {"attacked": attempted, "successful": len(kept),
+                          "success_rate": len(kept) / attempted if attempted else None,
+                          "mean_snr_db": float(np.mean(snrs)) if snrs else None,
+                          "mean_attack_seconds": float(np.mean([e.meta["attack_seconds"] for e in kept])) if kept
+                          else None, "domain": self.domain}
+        return kept
+
+    # -- model and validity --------------------------------------------------------------------
+    def prepare(self, progress: bool = True) -> None:
+        if self._model is not None:
+            return
+        self.detector.prepare(progress=progress)
+        self._model = self.detector.model  # the attacks below need it
+        attempts = self._attempts(self.n_validity)
+        successes = [e for e in attempts if e.meta["success"]]
+        rate = len(successes) / len(attempts) if attempts else 0.0
+        checks = [ValidityCheck(f"attack_success_rate_{self.direction}", rate, 0.9, ">=")]
+        card = {**self.detector.model_card, "attack": {
+            "settings": self.settings.__dict__, "direction": self.direction, "layout": self.layout,
+            "n_regions": self.n_regions, "domain": self.domain, "attempted": len(attempts),
+            "success_rate": rate,
+            "mean_snr_db": float(np.mean([e.meta["snr_db"] for e in successes])) if successes else None,
+            "mean_steps": float(np.mean([e.meta["steps"] for e in successes])) if successes else None,
+            "mean_seconds_per_attack": float(np.mean([e.meta["attack_seconds"] for e in attempts])) if attempts
+            else None}}
+        self._set_prepared(self.detector.model, checks, card)
+
+    # -- truth ---------------------------------------------------------------------------------
+    def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
+        regions = example.meta.get("regions")
+        if not regions or factorization.family != "segmentation":
+            return None
+        if getattr(factorization, "layout", None) != self.layout or tuple(factorization.names) != self.region_names():
+            return None
+        return GroundTruth(frozenset(regions), "the perturbed regions")

@@ -156,3 +156,26 @@ class Task(ABC):
     @abstractmethod
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
         """Ground truth without the validity gate (implemented by each task)."""
+
+
+class TrainedModelTask(Task):
+    """A task whose model is trained by the project on synthesised stems (confound, vocals).
+
+    Validates and stores the settings these tasks share; see the subclasses for their meaning.
+    """
+
+    def _init_training(self, seed: int, n_train: int, n_stems: int, epochs: int, architecture: str,
+                       n_validity: int, max_attempts: int, device: str) -> None:
+        from audiox_bench.networks import ARCHITECTURES
+
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+        if n_stems < 5 or n_train < 10 or epochs < 1 or n_validity < 2 or max_attempts < 1:
+            raise ValueError("n_stems >= 5, n_train >= 10, epochs >= 1, n_validity >= 2 and max_attempts >= 1 "
+                             "are needed")
+        self.seed, self.n_train, self.epochs, self.architecture = int(seed), int(n_train), int(epochs), architecture
+        self.n_validity, self.max_attempts, self.device = int(n_validity), int(max_attempts), device
+        # Stems per role for training; validation and test banks get 1/5 and 2/5 of it.
+        self.bank_sizes = {"train": int(n_stems), "val": max(2, n_stems // 5), "test": max(2, 2 * n_stems // 5)}
+        self._banks: dict[str, dict[str, Any]] = {}
+        self._progress = False

@@ -12,10 +12,10 @@ import numpy as np
 from audiox_bench.contracts import Example, Factorization, GroundTruth
 from audiox_bench.features import FeatureStats, LogMel, LogMelConfig
 from audiox_bench.model_store import cached_classifier
-from audiox_bench.networks import ARCHITECTURES, build_network
+from audiox_bench.networks import build_network
 from audiox_bench.registry import tasks
 from audiox_bench.stem_banks import db_gain, stem_banks
-from audiox_bench.task import Task, ValidityCheck
+from audiox_bench.task import TrainedModelTask, ValidityCheck
 from audiox_bench.training import TrainingConfig, fit_classifier
 
 CLASSES = ("guitar", "piano")
@@ -36,7 +36,7 @@ def mixdown(stems: dict[str, np.ndarray]) -> np.ndarray:
 
 
 @tasks.register("confound")
-class ConfoundTask(Task):
+class ConfoundTask(TrainedModelTask):
     """Guitar vs piano with drums confounded with guitar; truth: the drums (audioLIME paper, Sec. 4).
 
     Parameters
@@ -82,24 +82,14 @@ class ConfoundTask(Task):
         device: str = "cpu",
     ) -> None:
         super().__init__()
-        if architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+        self._init_training(seed, n_train, n_stems, epochs, architecture, n_validity, max_attempts, device)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
         if mix not in MIXES:
             raise ValueError(f"mix must be one of {', '.join(MIXES)}, got {mix!r}")
-        if n_stems < 5:
-            raise ValueError("n_stems must be at least 5")
-        if n_train < 10 or epochs < 1 or n_validity < 2 or max_attempts < 1:
-            raise ValueError("n_train >= 10, epochs >= 1, n_validity >= 2 and max_attempts >= 1 are needed")
-        self.split, self.mix, self.seed = split, mix, int(seed)
-        self.n_train, self.epochs, self.architecture = int(n_train), int(epochs), architecture
-        self.n_validity, self.max_attempts, self.device = int(n_validity), int(max_attempts), device
-        self.bank_sizes = {"train": int(n_stems), "val": max(1, n_stems // 5), "test": max(2, 2 * n_stems // 5)}
+        self.split, self.mix = split, mix
         self.roles = MIXES[mix]
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=128)
-        self._banks: dict[str, dict[str, np.ndarray]] = {}
-        self._progress = False
 
     # -- data ------------------------------------------------------------------------------------
     def _bank(self, split: str, progress: bool) -> dict[str, np.ndarray]:

@@ -27,10 +27,10 @@ from audiox_bench.contracts import Example, Factorization, GroundTruth
 from audiox_bench.factorization import segment_edges, source_label
 from audiox_bench.features import FeatureStats, LogMel, LogMelConfig
 from audiox_bench.model_store import cached_classifier
-from audiox_bench.networks import ARCHITECTURES, build_network
+from audiox_bench.networks import build_network
 from audiox_bench.registry import tasks
 from audiox_bench.stem_banks import db_gain, stem_banks
-from audiox_bench.task import Task, ValidityCheck
+from audiox_bench.task import TrainedModelTask, ValidityCheck
 from audiox_bench.training import TrainingConfig, fit_classifier
 
 CLASSES = ("no_vocals", "vocals")
@@ -73,7 +73,7 @@ def segment_gate(n_samples: int, segments: list[int], n_segments: int, sr: int) 
 
 
 @tasks.register("vocals")
-class VocalInjectionTask(Task):
+class VocalInjectionTask(TrainedModelTask):
     """Singing-voice detection; 3 of 10 segments of an instrumental excerpt take the vocal version.
 
     Parameters
@@ -118,19 +118,10 @@ class VocalInjectionTask(Task):
         super().__init__()
         if form not in FORMS:
             raise ValueError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
-        if architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
-        if n_stems < 5 or n_train < 10 or epochs < 1 or n_validity < 2 or max_attempts < 1:
-            raise ValueError("n_stems >= 5, n_train >= 10, epochs >= 1, n_validity >= 2 and max_attempts >= 1 "
-                             "are needed")
-        self.form, self.seed = form, int(seed)
-        self.n_train, self.epochs, self.architecture = int(n_train), int(epochs), architecture
-        self.n_validity, self.max_attempts, self.device = int(n_validity), int(max_attempts), device
-        self.bank_sizes = {"train": int(n_stems), "val": max(2, n_stems // 5), "test": max(2, 2 * n_stems // 5)}
+        self._init_training(seed, n_train, n_stems, epochs, architecture, n_validity, max_attempts, device)
+        self.form = form
         # 80 mel bands, as in the singing-voice detector the paper explains (Schlueter and Grill 2015).
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=80)
-        self._banks: dict[str, dict[str, np.ndarray]] = {}
-        self._progress = False
 
     # -- data ------------------------------------------------------------------------------------
     def _bank(self, split: str) -> dict[str, np.ndarray]:

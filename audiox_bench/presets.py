@@ -18,14 +18,14 @@ PRESETS: dict[str, RunSpec] = {
     "default": RunSpec(
         tasks=("confound", "vocals", "adversarial"),
         explainers=(
-            "audiolime", "audiolime:separator=hpss", "audiolime:n_segments=10",
+            "audiolime", "audiolime:separator=hpss",
             f"slime:content={_CONTENTS}",
             "random", "random:over=slime", "occlusion", "occlusion:over=slime",
             "kernelshap", "kernelshap:over=slime", "gradient",
         ),
         metrics=("topk_overlap", "faithfulness_correlation", "surrogate_fidelity", "content_agreement",
                  "label_flip", "randomization_divergence:n_models=3,curve=false"),
-        n_examples=30,
+        n_examples=20,
         repeats=1,
     ),
 }

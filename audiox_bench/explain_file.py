@@ -15,8 +15,9 @@ from audiox_bench.audio import load_audio
 from audiox_bench.contracts import Example, Factorization
 from audiox_bench.errors import AudioxError
 from audiox_bench.metrics.topk import top_positive
-from audiox_bench.runner import check_explanation, resolve_target
+from audiox_bench.runner import resolve_target
 from audiox_bench.segmentation import segment_sample_bounds
+from audiox_bench.work import check_explanation
 
 MIN_SECONDS = 0.5
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from audiox_bench.errors import AudioxError
-from audiox_bench.store import read_group_rows, read_records
+from audiox_bench.store import read_group_rows, read_records, safe_file_name
 
 
 def _pyplot():
@@ -31,10 +31,6 @@ def _pyplot():
     except ImportError as exc:
         raise AudioxError("plots need matplotlib: pip install 'audiox-bench[plots]'") from exc
     return plt
-
-
-def _file_name(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
 
 def _save(fig, path: Path) -> Path:
@@ -76,7 +72,7 @@ def plot_top1(plt, task: str, records: list[dict[str, Any]], out: Path) -> Path 
         ax.set_ylabel("explanations")
         ax.set_title(f"{task}: top-1 component of {explainer}")
         ax.legend(fontsize=8)
-    return _save(fig, out / f"top1_{_file_name(task)}.png")
+    return _save(fig, out / f"top1_{safe_file_name(task)}.png")
 
 
 def _group_values(group_rows: list[dict[str, Any]], task: str, metric: str) -> dict[str, list[float]]:
@@ -98,7 +94,7 @@ def plot_stability(plt, task: str, group_rows: list[dict[str, Any]], out: Path) 
     ax.set_xticks(np.arange(1, len(explainers) + 1), explainers, rotation=60, ha="right", fontsize=8)
     ax.set_ylabel("U_n (unique components in the top-3 of the repeats)")
     ax.set_title(f"{task}: stability per configuration (lower is more stable)")
-    return _save(fig, out / f"stability_{_file_name(task)}.png")
+    return _save(fig, out / f"stability_{safe_file_name(task)}.png")
 
 
 def plot_n_ce(plt, task: str, records: list[dict[str, Any]], out: Path) -> Path | None:
@@ -121,7 +117,7 @@ def plot_n_ce(plt, task: str, records: list[dict[str, Any]], out: Path) -> Path 
     ax.set_ylabel("share of explanations")
     ax.set_title(f"{task}: ground-truth components among the top-k (N_ce)")
     ax.legend(fontsize=8)
-    return _save(fig, out / f"n_ce_{_file_name(task)}.png")
+    return _save(fig, out / f"n_ce_{safe_file_name(task)}.png")
 
 
 def plot_label_flip(plt, task: str, records: list[dict[str, Any]], out: Path) -> Path | None:
@@ -143,7 +139,7 @@ def plot_label_flip(plt, task: str, records: list[dict[str, Any]], out: Path) ->
     ax.set_ylim(0, 1)
     ax.set_title(f"{task}: perturbation inside the top-k regions only flips the label")
     ax.legend(fontsize=8)
-    return _save(fig, out / f"label_flip_{_file_name(task)}.png")
+    return _save(fig, out / f"label_flip_{safe_file_name(task)}.png")
 
 
 def plot_run(run_dir: str | Path, out: str | Path) -> list[Path]:

@@ -35,18 +35,11 @@ from audiox_bench.store import (
     read_group_rows,
     read_records,
     record_key,
+    safe_file_name,
 )
 from audiox_bench.tables import leaderboard, overall_ranks, to_csv, to_markdown
 from audiox_bench.task import Task
-from audiox_bench.work import (  # noqa: F401 - check_explanation and item_seed are part of this module's API
-    WorkContext,
-    WorkItem,
-    check_explanation,
-    item_seed,
-    pack_context,
-    run_item,
-    run_packed,
-)
+from audiox_bench.work import WorkContext, WorkItem, pack_context, run_item, run_packed
 
 QUICK_N_EXAMPLES = 20
 DEFAULT_TASKS = ("confound",)
@@ -131,8 +124,12 @@ class Benchmark:
                 raise AudioxError(f"explainer {name!r} is not an Explainer (got {type(explainer).__name__})")
         return Benchmark(tasks, explainers, metrics, spec, group_metrics)
 
+    def all_metrics(self) -> list[Metric | GroupMetric]:
+        """Per-instance and group metrics together."""
+        return [*self.metrics.values(), *self.group_metrics.values()]
+
     def metric_directions(self) -> dict[str, bool]:
-        return {m.name: m.higher_is_better for m in [*self.metrics.values(), *self.group_metrics.values()]}
+        return {m.name: m.higher_is_better for m in self.all_metrics()}
 
     def run_info(self) -> dict[str, Any]:
         return {
@@ -141,8 +138,7 @@ class Benchmark:
                      "repeats": self.spec.repeats, "seed": self.spec.seed, "target": self.spec.target},
             "device": self.spec.device,
             "metric_directions": self.metric_directions(),
-            "metric_descriptions": {m.name: m.description
-                                    for m in [*self.metrics.values(), *self.group_metrics.values()]},
+            "metric_descriptions": {m.name: m.description for m in self.all_metrics()},
             "versions": package_versions(),
             "git": git_hash(),
             "python": sys.version.split()[0],
@@ -222,7 +218,7 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
             validity[task_name] = {"passed": all(c.passed for c in checks), "checks": [c.to_dict() for c in checks]}
             if store is not None:
                 store.write_json("validity.json", validity)
-                store.write_json(f"models/{_file_name(task_name)}.json", task.model_card)
+                store.write_json(f"models/{safe_file_name(task_name)}.json", task.model_card)
             if not validity[task_name]["passed"]:
                 invalid.append(task_name)
                 tqdm.write(f"error: task {task_name!r} failed its validity check; skipping it: "
@@ -326,8 +322,3 @@ def leaderboard_of(run_dir: str | Path):
     if not isinstance(info, dict):
         raise AudioxError(f"{str(run_dir)!r} is not a run directory (no readable run.json)")
     return leaderboard(read_records(run_dir), info.get("metric_directions", {}), read_group_rows(run_dir))
-
-
-def _file_name(spec: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in spec)
-

@@ -25,6 +25,11 @@ GROUP_RECORDS = "group_metrics.jsonl"  # derived from the records, rewritten who
 RecordKey = tuple[str, str, str, int]
 
 
+def safe_file_name(text: str) -> str:
+    """``text`` with every character but letters, digits and ``-_.`` replaced by ``_`` (SPECs as file names)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
 def record_key(record: dict[str, Any]) -> RecordKey:
     """The identity of a record: (task, explainer, example_id, repeat)."""
     return (record["task"], record["explainer"], record["example_id"], int(record["repeat"]))

@@ -149,31 +149,24 @@ class AdversarialRegionsTask(Task):
         return Example(example_id, (audio + result.perturbation).astype(np.float32), SR, self.clean_label, None,
                        meta, arrays=arrays)
 
-    def _attempts(self, n: int) -> list[Example]:
-        """Attacks on the first ``n`` correctly classified clean excerpts (successful or not)."""
-        attempted, index = [], 0
-        while len(attempted) < n and index < MAX_CANDIDATES_PER_EXAMPLE * n:
+    def _attacked(self, n: int, successful_only: bool) -> tuple[list[Example], int]:
+        """The first ``n`` attacked examples (only successful ones if asked), and how many were attacked."""
+        found, attacked, index = [], 0, 0
+        while len(found) < n and index < MAX_CANDIDATES_PER_EXAMPLE * n + self.n_validity:
             example = self._attack(index)
             index += 1
             if example is not None:
-                attempted.append(example)
-        return attempted
+                attacked += 1
+                if example.meta["success"] or not successful_only:
+                    found.append(example)
+        return found, attacked
 
     def examples(self, n: int) -> list[Example]:
         """The first ``n`` successful adversarial examples (attacks that failed are counted, not served)."""
-        kept, index = [], 0
-        attempted = 0
-        limit = MAX_CANDIDATES_PER_EXAMPLE * n + self.n_validity
-        while len(kept) < n and index < limit:
-            example = self._attack(index)
-            index += 1
-            if example is not None:
-                attempted += 1
-                if example.meta["success"]:
-                    kept.append(example)
+        kept, attacked = self._attacked(n, successful_only=True)
         snrs = [e.meta["snr_db"] for e in kept]
-        self.selection = {"attacked": attempted, "successful": len(kept),
-                          "success_rate": len(kept) / attempted if attempted else None,
+        self.selection = {"attacked": attacked, "successful": len(kept),
+                          "success_rate": len(kept) / attacked if attacked else None,
                           "mean_snr_db": float(np.mean(snrs)) if snrs else None,
                           "mean_attack_seconds": float(np.mean([e.meta["attack_seconds"] for e in kept])) if kept
                           else None, "domain": self.domain}
@@ -185,7 +178,7 @@ class AdversarialRegionsTask(Task):
             return
         self.detector.prepare(progress=progress)
         self._model = self.detector.model  # the attacks below need it
-        attempts = self._attempts(self.n_validity)
+        attempts, _ = self._attacked(self.n_validity, successful_only=False)
         successes = [e for e in attempts if e.meta["success"]]
         rate = len(successes) / len(attempts) if attempts else 0.0
         checks = [ValidityCheck(f"attack_success_rate_{self.direction}", rate, 0.9, ">=")]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiox_bench.contracts import Example, Factorization, GroundTruth
+from audiox_bench.contracts import Example, Factorization, GroundTruth, predict_examples
 from audiox_bench.factorization import segment_edges, source_label
 from audiox_bench.features import FeatureStats, LogMel, LogMelConfig
 from audiox_bench.model_store import cached_classifier
@@ -182,8 +182,6 @@ class VocalInjectionTask(TrainedModelTask):
         return Example(example_id, bed, SR, 1, None, meta, features=hybrid)
 
     def _detected(self, model, examples: list[Example]) -> np.ndarray:
-        from audiox_bench.contracts import predict_examples
-
         return predict_examples(model, examples).argmax(axis=1) == CLASSES.index("vocals")
 
     def examples(self, n: int) -> list[Example]:

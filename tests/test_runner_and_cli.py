@@ -115,6 +115,13 @@ def test_explainer_failure_is_recorded_and_the_run_goes_on(tiny_confound, tmp_pa
         (["run", "--task", "confound:split=t_dr-bass"], "split must be one of"),
         (["run", "--n-examples", "0"], "--n-examples must be at least 1"),
         (["list", "gadgets"], "invalid choice"),
+        (["run", "--jobs", "0"], "--jobs must be at least 1"),
+        (["run", "--benchmark", "defualt"], "did you mean 'default'"),
+        (["run", "--metric", "stability:k=0"], "k must be at least 1"),
+        (["run", "--explainer", "slime:content=zero|"], "empty alternative"),
+        (["run", "--out", "/proc/audiox-cannot-write"], "cannot write to output directory"),
+        (["compare", "/nonexistent/a", "/nonexistent/b"], "does not exist"),
+        (["plot", "/nonexistent/run", "--out", "/tmp/x"], "no successful records"),
     ],
 )
 def test_cli_errors_are_one_line_with_exit_2(argv, message):

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,12 @@ def _pyplot():
     return plt
 
 
+def natural_order(names) -> list[str]:
+    """Configurations sorted with numbers by value (``n_samples=5000`` before ``n_samples=10000``)."""
+    return sorted(names, key=lambda name: [(0, int(p), "") if p.isdigit() else (1, 0, p)
+                                          for p in re.split(r"(\d+)", name)])
+
+
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -46,7 +53,7 @@ def plot_top1(plt, task: str, records: list[dict[str, Any]], out: Path) -> Path 
             by_explainer[r["explainer"]].append(r)
     if not by_explainer:
         return None
-    explainers = sorted(by_explainer)
+    explainers = natural_order(by_explainer)
     fig, axes = plt.subplots(len(explainers), 1, figsize=(9, 2.6 * len(explainers)), squeeze=False)
     for ax, explainer in zip(axes[:, 0], explainers):
         rows = by_explainer[explainer]
@@ -88,11 +95,11 @@ def plot_stability(plt, task: str, group_rows: list[dict[str, Any]], out: Path) 
     values = _group_values(group_rows, task, "stability")
     if not values:
         return None
-    explainers = sorted(values)
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(explainers) + 2), 4.5))
+    explainers = natural_order(values)
+    fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(explainers) + 2), 6))
     ax.violinplot([values[e] for e in explainers], showmeans=True)
     ax.set_xticks(np.arange(1, len(explainers) + 1), explainers, rotation=60, ha="right", fontsize=8)
-    ax.set_ylabel("U_n (unique components in the top-3 of the repeats)")
+    ax.set_ylabel("U_n: unique components in the repeats' top-3")
     ax.set_title(f"{task}: stability per configuration (lower is more stable)")
     return _save(fig, out / f"stability_{safe_file_name(task)}.png")
 
@@ -105,7 +112,7 @@ def plot_n_ce(plt, task: str, records: list[dict[str, Any]], out: Path) -> Path 
             values[r["explainer"]].append(int(n_ce))
     if not values:
         return None
-    explainers = sorted(values)
+    explainers = natural_order(values)
     top = max(max(v) for v in values.values())
     fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(explainers) + 2), 4.5))
     bottom = np.zeros(len(explainers))
@@ -129,7 +136,7 @@ def plot_label_flip(plt, task: str, records: list[dict[str, Any]], out: Path) ->
                 rates[r["explainer"]][key].append(metrics[key])
     if not rates:
         return None
-    explainers = sorted(rates)
+    explainers = natural_order(rates)
     x = np.arange(len(explainers))
     fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(explainers) + 2), 4.5))
     for i, (key, label) in enumerate((("label_flip", "explainer's top-k regions"), ("label_flip.oracle", "norm oracle"))):

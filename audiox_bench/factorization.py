@@ -71,7 +71,8 @@ class SourceFactorization(Factorization):
             self.components = np.stack(rows)
         self.n_segments = n_segments
         self.key = f"{key}|{fingerprint(self.components)}"
-        self._spectra: torch.Tensor | None = None
+        self._spectra: torch.Tensor | None = None  # (n_components, 2 * n_freq * n_frames), real and imaginary interleaved
+        self._spectrum_shape: tuple[int, ...] = ()
 
     def source_of(self, name: str) -> str:
         """Source label of a component (``drums.1@t3`` -> ``drums``)."""
@@ -82,12 +83,13 @@ class SourceFactorization(Factorization):
         return np.asarray(masks, dtype=np.float32) @ self.components
 
     def compose_spectra(self, masks: np.ndarray, stft) -> torch.Tensor:
-        """Complex STFTs of the mixes, from the components' STFTs (computed once with ``stft``)."""
+        """Complex STFTs of the mixes, from the components' STFTs (computed once with ``stft``): one
+        real matrix product over the interleaved real and imaginary parts."""
         if self._spectra is None:
             with torch.inference_mode():
-                self._spectra = stft(torch.from_numpy(self.components))
-        d, n_freq, n_frames = self._spectra.shape
+                spectra = stft(torch.from_numpy(self.components))
+            self._spectrum_shape = tuple(spectra.shape[1:])
+            self._spectra = torch.view_as_real(spectra).reshape(len(spectra), -1).contiguous()
         weights = torch.from_numpy(np.asarray(masks, dtype=np.float32)).to(self._spectra.device)
-        flat = self._spectra.reshape(d, n_freq * n_frames)
-        mixed = torch.complex(weights @ flat.real, weights @ flat.imag)
-        return mixed.reshape(len(weights), n_freq, n_frames)
+        mixed = (weights @ self._spectra).reshape(len(weights), *self._spectrum_shape, 2)
+        return torch.view_as_complex(mixed)

@@ -10,7 +10,10 @@ from audiox_bench.contracts import Classifier, as_audio_batch
 from audiox_bench.errors import InvalidInputError
 from audiox_bench.features import FeatureStats, LogMel
 
-DEFAULT_BATCH_SIZE = 256
+# Measured on 2 CPU cores (benchmarks/test_throughput.py): 64 is as fast as the best batch size in the
+# main thread and the fastest in a worker thread (a Dask worker), where glibc serves every larger batch
+# with fresh, page-faulting memory.
+DEFAULT_BATCH_SIZE = 64
 
 
 class TorchClassifier(Classifier):

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", default=None, metavar="CLASS",
                      help="class to explain, by name or index (default: each example's predicted class)")
     run.add_argument("--device", default="cpu", help="torch device of the task models (cpu, cuda, ...)")
+    run.add_argument("--batch-size", type=int, default=None, metavar="N",
+                     help="inputs per model forward pass (default 64, fastest on CPU; raise it on a GPU)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1: in this process)")
     run.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
@@ -108,7 +110,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         spec = preset(args.benchmark, tasks=tuple(args.task) or None, explainers=tuple(args.explainer) or None,
                       metrics=tuple(args.metric) or None,
                       n_examples=args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else None),
-                      repeats=args.repeats, seed=args.seed, device=args.device, target=args.target)
+                      repeats=args.repeats, seed=args.seed, device=args.device, target=args.target,
+                      batch_size=args.batch_size)
     else:
         n_examples = args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else 200)
         spec = RunSpec(
@@ -117,7 +120,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             metrics=tuple(args.metric) or DEFAULT_METRICS,
             n_examples=n_examples, repeats=1 if args.repeats is None else args.repeats,
             seed=0 if args.seed is None else args.seed, device=args.device,
-            target=args.target,
+            target=args.target, batch_size=args.batch_size,
         )
     engine = EngineSpec(jobs=args.jobs, dask_scheduler=args.dask_scheduler, dask_local=args.dask_local)
     result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,

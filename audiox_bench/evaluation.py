@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from audiox_bench.classifier import TorchClassifier
+from audiox_bench.classifier import DEFAULT_BATCH_SIZE, TorchClassifier
 from audiox_bench.contracts import Classifier, Factorization
 
 
@@ -24,7 +24,7 @@ def predict_masks(model: Classifier, factorization: Factorization, masks: np.nda
     np.ndarray [shape=(len(masks), n_classes), dtype=float64]
     """
     masks = np.asarray(masks, dtype=bool)
-    batch = getattr(model, "batch_size", 256)
+    batch = getattr(model, "batch_size", DEFAULT_BATCH_SIZE)
     parts = []
     for start in range(0, len(masks), batch):
         chunk = masks[start : start + batch]

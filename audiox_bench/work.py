@@ -132,13 +132,16 @@ def pack_context(context: WorkContext) -> PackedContext:
 
 def run_packed(packed: PackedContext, item: WorkItem) -> list[dict[str, Any]]:
     """:func:`run_item` in a worker process: plugins are imported and the context unpickled on the
-    worker's first item only; torch gets one thread per worker (the workers share the cores)."""
+    worker's first item only; torch gets one thread per worker (the workers share the cores), and
+    freed memory stays in the worker (:func:`~audiox_bench.allocator.keep_freed_memory`)."""
     if packed.key not in _CONTEXTS:
         import torch
 
+        from audiox_bench.allocator import keep_freed_memory
         from audiox_bench.registry import load_plugin
 
         torch.set_num_threads(1)
+        keep_freed_memory()
         for plugin in packed.plugins:
             load_plugin(plugin)
         _CONTEXTS.clear()  # one run's context at a time

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,15 @@ def test_same_seed_gives_identical_records_and_byte_identical_leaderboard(in_pro
     second = run_benchmark(SPEC, out=tmp_path / "again", progress=False)
     assert comparable(first.records) == comparable(second.records)
     assert (out / "leaderboard.csv").read_bytes() == (tmp_path / "again" / "leaderboard.csv").read_bytes()
+
+
+def test_batch_size_changes_speed_not_records(in_process_run, tmp_path):
+    out, reference = in_process_run
+    small_batches = run_benchmark(replace(SPEC, batch_size=5), out=tmp_path / "b5", progress=False)
+    assert comparable(small_batches.records) == comparable(reference.records)
+    assert (tmp_path / "b5" / "leaderboard.csv").read_bytes() == (out / "leaderboard.csv").read_bytes()
+    resumed = run_benchmark(SPEC, out=tmp_path / "b5", progress=False)  # not a different spec: resumes
+    assert comparable(resumed.records) == comparable(reference.records)
 
 
 @pytest.mark.parametrize("engine", [EngineSpec(jobs=2), EngineSpec(dask_local=2)], ids=["jobs2", "dask2"])

@@ -116,6 +116,7 @@ def test_explainer_failure_is_recorded_and_the_run_goes_on(tiny_confound, tmp_pa
         (["run", "--n-examples", "0"], "--n-examples must be at least 1"),
         (["list", "gadgets"], "invalid choice"),
         (["run", "--jobs", "0"], "--jobs must be at least 1"),
+        (["run", "--batch-size", "0"], "--batch-size must be at least 1"),
         (["run", "--benchmark", "defualt"], "did you mean 'default'"),
         (["run", "--metric", "stability:k=0"], "k must be at least 1"),
         (["run", "--explainer", "slime:content=zero|"], "empty alternative"),

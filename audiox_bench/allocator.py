@@ -8,8 +8,9 @@ detector (1 CPU thread, one fresh worker process): 0.90 s per SLIME explanation 
 hides the effect, a fresh worker process shows it in full; Dask's nanny even lowers the trim
 threshold on purpose (to 64 KB) to return memory early.
 
-The cost is resident memory: a process keeps the peak of its batch working set (a few hundred MB
-at the default batch size) instead of returning it between batches.
+The cost is resident memory: a process keeps the peak of its batch working set instead of returning
+it between batches. At the default batch of 64 that is small: 642 MB resident against 640 MB without
+this setting, after preparing the vocal task and 4 SLIME explanations.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="class to explain, by name or index (default: each example's predicted class)")
     run.add_argument("--device", default="cpu", help="torch device of the task models (cpu, cuda, ...)")
     run.add_argument("--batch-size", type=int, default=None, metavar="N",
-                     help="inputs per model forward pass (default 64, fastest on CPU; raise it on a GPU)")
+                     help="inputs per model forward pass (default 64, measured best on CPU; raise it on a GPU)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1: in this process)")
     run.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",

@@ -69,7 +69,7 @@ class RunSpec:
         predicted class of each example.
     batch_size : int, optional
         Inputs per forward pass of the task models; None keeps the model's own (64 for the built-in
-        models, the fastest on CPU; a GPU wants more). It changes speed, not results, so it is not part
+        models: on CPU the best choice across the main thread and worker threads; a GPU wants more). It changes speed, not results, so it is not part
         of the spec a resumed run must match.
     """
 
@@ -224,8 +224,12 @@ def run_benchmark(spec: RunSpec, out: str | Path | None = None, overwrite: bool 
     with open_executor(engine or EngineSpec()) as executor:
         for task_name, task in bench.tasks.items():
             task.prepare(progress=progress)
-            if spec.batch_size is not None and hasattr(task.model, "batch_size"):
-                task.model.batch_size = spec.batch_size
+            if spec.batch_size is not None:
+                if hasattr(task.model, "batch_size"):
+                    task.model.batch_size = spec.batch_size
+                else:
+                    tqdm.write(f"warning: the model of task {task_name!r} has no batch_size; --batch-size does "
+                               "not apply to it", file=sys.stderr)
             checks = task.validity_checks
             validity[task_name] = {"passed": all(c.passed for c in checks), "checks": [c.to_dict() for c in checks]}
             if store is not None:

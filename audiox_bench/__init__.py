@@ -1,6 +1,6 @@
 """AudioX-Bench: a benchmark for explainers of audio classifiers, with tasks whose truth is known."""
 
-from audiox_bench.contracts import (
+from audiox_bench.core.contracts import (
     Classifier,
     Example,
     Explainer,
@@ -11,14 +11,14 @@ from audiox_bench.contracts import (
     Metric,
     MetricInput,
 )
-from audiox_bench.errors import AudioxError
-from audiox_bench.registry import (
+from audiox_bench.core.errors import AudioxError
+from audiox_bench.core.registry import (
     register_explainer,
     register_metric,
     register_separator,
     register_task,
 )
-from audiox_bench.task import Task, ValidityCheck
+from audiox_bench.core.task import Task, ValidityCheck
 
 __version__ = "0.1.0"
 

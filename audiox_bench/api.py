@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from audiox_bench import registry
-from audiox_bench.runner import (
+from audiox_bench.core import registry
+from audiox_bench.engine.runner import (
     DEFAULT_EXPLAINERS,
     DEFAULT_METRICS,
     DEFAULT_TASKS,

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from audiox_bench import registry
-from audiox_bench.errors import AudioxError
+from audiox_bench.core import registry
+from audiox_bench.core.errors import AudioxError
 
 EXIT_USAGE = 2
 KINDS = ("tasks", "explainers", "metrics", "separators", "contents")
@@ -94,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from audiox_bench.engine import EngineSpec
-    from audiox_bench.runner import (
+    from audiox_bench.engine.executors import EngineSpec
+    from audiox_bench.engine.runner import (
         DEFAULT_EXPLAINERS,
         DEFAULT_METRICS,
         DEFAULT_TASKS,
@@ -105,7 +105,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
 
     if args.benchmark is not None:
-        from audiox_bench.presets import preset
+        from audiox_bench.engine.presets import preset
 
         spec = preset(args.benchmark, tasks=tuple(args.task) or None, explainers=tuple(args.explainer) or None,
                       metrics=tuple(args.metric) or None,
@@ -137,8 +137,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def format_table(table, fmt: str, run_info: dict | None = None) -> str:
     """A leaderboard as ``md`` (overall ranks, then every metric), ``csv`` or self-contained ``html``."""
-    from audiox_bench.report import to_html
-    from audiox_bench.tables import overall_ranks, to_csv, to_markdown
+    from audiox_bench.results.html import to_html
+    from audiox_bench.results.leaderboard import overall_ranks, to_csv, to_markdown
 
     if fmt == "csv":
         return to_csv(table)
@@ -148,7 +148,7 @@ def format_table(table, fmt: str, run_info: dict | None = None) -> str:
 
 
 def _run_info(run_dir: Path) -> dict | None:
-    from audiox_bench.cache import load_json
+    from audiox_bench.core.disk_cache import load_json
 
     info = load_json(Path(run_dir) / "run.json")
     return info if isinstance(info, dict) else None
@@ -165,7 +165,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from audiox_bench.runner import leaderboard_of
+    from audiox_bench.engine.runner import leaderboard_of
 
     table = leaderboard_of(args.run_dir)
     print(format_table(table, args.format, run_info=_run_info(args.run_dir)), end="")
@@ -173,8 +173,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from audiox_bench.compare import compare
-    from audiox_bench.tables import to_csv, to_markdown
+    from audiox_bench.results.compare import compare
+    from audiox_bench.results.leaderboard import to_csv, to_markdown
 
     table, paired = compare(args.a, args.b)
     print(to_markdown(table) if args.format == "md" else to_csv(table), end="")
@@ -195,7 +195,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from audiox_bench.plots import plot_run
+    from audiox_bench.results.plots import plot_run
 
     for path in plot_run(args.run_dir, args.out):
         print(path)

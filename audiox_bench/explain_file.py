@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from audiox_bench import registry
-from audiox_bench.audio import load_audio
-from audiox_bench.contracts import Example, Factorization
-from audiox_bench.errors import AudioxError
+from audiox_bench.core import registry
+from audiox_bench.core.audio import load_audio
+from audiox_bench.core.contracts import Example, Factorization
+from audiox_bench.core.errors import AudioxError
 from audiox_bench.metrics.topk import top_positive
-from audiox_bench.runner import resolve_target
-from audiox_bench.segmentation import segment_sample_bounds
-from audiox_bench.work import check_explanation
+from audiox_bench.engine.runner import resolve_target
+from audiox_bench.factorizations.segmentation import segment_sample_bounds
+from audiox_bench.engine.items import check_explanation
 
 MIN_SECONDS = 0.5
 

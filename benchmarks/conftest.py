@@ -6,7 +6,7 @@ measured and reported, never asserted).
 
 import pytest
 
-from audiox_bench.allocator import keep_freed_memory
+from audiox_bench.engine.allocator import keep_freed_memory
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -17,7 +17,7 @@ def run_conditions():
 
 @pytest.fixture(scope="session")
 def vocals_task():
-    from audiox_bench.registry import tasks
+    from audiox_bench.core.registry import tasks
 
     task = tasks.build("vocals")
     task.prepare(progress=False)
@@ -26,7 +26,7 @@ def vocals_task():
 
 @pytest.fixture(scope="session")
 def confound_task():
-    from audiox_bench.registry import tasks
+    from audiox_bench.core.registry import tasks
 
     task = tasks.build("confound")
     task.prepare(progress=False)
@@ -35,7 +35,7 @@ def confound_task():
 
 @pytest.fixture(scope="session")
 def vocals_audio_task(vocals_task):
-    from audiox_bench.registry import tasks
+    from audiox_bench.core.registry import tasks
 
     task = tasks.build("vocals:form=audio")
     task.prepare(progress=False)

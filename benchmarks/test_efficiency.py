@@ -15,9 +15,9 @@ import time
 import numpy as np
 import pytest
 
-from audiox_bench.evaluation import forget_predictions
-from audiox_bench.masks import distinct_masks
-from audiox_bench.registry import explainers
+from audiox_bench.perturbation.prediction_cache import forget_predictions
+from audiox_bench.perturbation.masks import distinct_masks
+from audiox_bench.core.registry import explainers
 
 CASES = [
     ("vocals_task", "slime:content=zero"),

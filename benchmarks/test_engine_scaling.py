@@ -3,8 +3,8 @@ LocalCluster of 1 and 2 workers (each worker single-threaded; in process, torch 
 
 import pytest
 
-from audiox_bench.engine import EngineSpec
-from audiox_bench.runner import RunSpec, run_benchmark
+from audiox_bench.engine.executors import EngineSpec
+from audiox_bench.engine.runner import RunSpec, run_benchmark
 
 SPEC = RunSpec(tasks=("vocals",), explainers=("slime:content=zero|mean_inp|min_inp",), metrics=("topk_overlap",),
                n_examples=40)

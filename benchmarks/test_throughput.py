@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from audiox_bench.masks import all_masks
-from audiox_bench.registry import explainers
-from audiox_bench.runner import RunSpec, run_benchmark
+from audiox_bench.perturbation.masks import all_masks
+from audiox_bench.core.registry import explainers
+from audiox_bench.engine.runner import RunSpec, run_benchmark
 
 
 @pytest.mark.parametrize("thread", ["main", "worker"])

@@ -31,8 +31,8 @@ import numpy as np
 
 import audiox_bench
 from audiox_bench import Classifier, Example, Explainer, Explanation, Factorization
-from audiox_bench.registry import explainers
-from audiox_bench.spec import Spec
+from audiox_bench.core.registry import explainers
+from audiox_bench.core.spec import Spec
 
 
 @audiox_bench.register_explainer("energy")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from audiox_bench.contracts import Classifier, Example, Explainer, Explanation, Factorization
-from audiox_bench.errors import NotApplicableError
-from audiox_bench.evaluation import prediction_cache
-from audiox_bench.factorization import SourceFactorization
-from audiox_bench.lime import LimeSettings, lime_explain
-from audiox_bench.registry import explainers, separators
+from audiox_bench.core.contracts import Classifier, Example, Explainer, Explanation, Factorization
+from audiox_bench.core.errors import NotApplicableError
+from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.factorizations.sources import SourceFactorization
+from audiox_bench.perturbation.lime import LimeSettings, lime_explain
+from audiox_bench.core.registry import explainers, separators
 
 
 @explainers.register("audiolime")

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from audiox_bench.classifier import TorchClassifier
-from audiox_bench.contracts import Classifier, Example, Explainer, Explanation, Factorization
-from audiox_bench.errors import NotApplicableError
-from audiox_bench.evaluation import prediction_cache
-from audiox_bench.masks import all_masks, distinct_masks
-from audiox_bench.registry import explainers
-from audiox_bench.spec import Spec
+from audiox_bench.models.torch_classifier import TorchClassifier
+from audiox_bench.core.contracts import Classifier, Example, Explainer, Explanation, Factorization
+from audiox_bench.core.errors import NotApplicableError
+from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.perturbation.masks import all_masks, distinct_masks
+from audiox_bench.core.registry import explainers
+from audiox_bench.core.spec import Spec
 
 
 class OverExplainer(Explainer):

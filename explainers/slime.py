@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiox_bench.contracts import (
+from audiox_bench.core.contracts import (
     Classifier,
     Example,
     Explainer,
@@ -12,12 +12,12 @@ from audiox_bench.contracts import (
     Factorization,
     model_input,
 )
-from audiox_bench.errors import AudioxError
-from audiox_bench.evaluation import prediction_cache
-from audiox_bench.lime import LimeSettings, lime_explain
-from audiox_bench.occlusion import is_stochastic
-from audiox_bench.registry import contents, explainers
-from audiox_bench.segmentation import LAYOUTS, SegmentationFactorization
+from audiox_bench.core.errors import AudioxError
+from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.perturbation.lime import LimeSettings, lime_explain
+from audiox_bench.factorizations.contents import is_stochastic
+from audiox_bench.core.registry import contents, explainers
+from audiox_bench.factorizations.segmentation import LAYOUTS, SegmentationFactorization
 
 
 @explainers.register("slime")

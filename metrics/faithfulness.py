@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from audiox_bench.contracts import Metric, MetricInput
-from audiox_bench.evaluation import prediction_cache
-from audiox_bench.masks import distinct_masks
-from audiox_bench.registry import metrics
+from audiox_bench.core.contracts import Metric, MetricInput
+from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.perturbation.masks import distinct_masks
+from audiox_bench.core.registry import metrics
 
 
 def random_subsets(n_components: int, n_runs: int, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from audiox_bench.metrics.topk import top_positive
 
-from audiox_bench.contracts import Metric, MetricInput
-from audiox_bench.registry import metrics
-from audiox_bench.segmentation import segment_sample_bounds
+from audiox_bench.core.contracts import Metric, MetricInput
+from audiox_bench.core.registry import metrics
+from audiox_bench.factorizations.segmentation import segment_sample_bounds
 
 
 def component_masks(factorization, domain: str, shape: tuple[int, ...], hop_length: int | None) -> np.ndarray | None:

@@ -13,8 +13,8 @@ import numpy as np
 from scipy import stats
 from scipy.spatial import distance
 
-from audiox_bench.contracts import Classifier, Metric, MetricInput
-from audiox_bench.registry import metrics
+from audiox_bench.core.contracts import Classifier, Metric, MetricInput
+from audiox_bench.core.registry import metrics
 
 
 def rank_divergence(a: np.ndarray, b: np.ndarray) -> float | None:

@@ -16,10 +16,10 @@ from typing import Any
 
 from audiox_bench.metrics.topk import top_k
 
-from audiox_bench import registry
-from audiox_bench.contracts import GroupMetric
-from audiox_bench.registry import metrics
-from audiox_bench.spec import Spec, parse_spec
+from audiox_bench.core import registry
+from audiox_bench.core.contracts import GroupMetric
+from audiox_bench.core.registry import metrics
+from audiox_bench.core.spec import Spec, parse_spec
 
 
 def unique_in_top_k(rankings: Sequence[tuple[Sequence[str], Sequence[float]]], k: int) -> int:

@@ -6,8 +6,8 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from audiox_bench.contracts import Metric, MetricInput
-from audiox_bench.registry import metrics
+from audiox_bench.core.contracts import Metric, MetricInput
+from audiox_bench.core.registry import metrics
 
 
 def top_positive(names: Sequence[str], weights: np.ndarray, k: int) -> list[str]:

@@ -1,4 +1,4 @@
-"""Built-in tasks. Importing this package registers them in :data:`audiox_bench.registry.tasks`."""
+"""Built-in tasks. Importing this package registers them in :data:`audiox_bench.core.registry.tasks`."""
 
 from audiox_bench.tasks import (
     adversarial,  # noqa: F401

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from audiox_bench.tasks.vocals import SR, VocalInjectionTask
 
-from audiox_bench.attack import AttackResult, AttackSettings, region_attack
-from audiox_bench.contracts import Example, Factorization, GroundTruth
-from audiox_bench.registry import tasks
-from audiox_bench.segmentation import LAYOUTS, region_map, segment_sample_bounds
-from audiox_bench.task import Task, ValidityCheck
+from audiox_bench.tasks.common.attack import AttackResult, AttackSettings, region_attack
+from audiox_bench.core.contracts import Example, Factorization, GroundTruth
+from audiox_bench.core.registry import tasks
+from audiox_bench.factorizations.segmentation import LAYOUTS, region_map, segment_sample_bounds
+from audiox_bench.core.task import Task, ValidityCheck
 
 DIRECTIONS = {"to_vocals": (0, 1), "to_no_vocals": (1, 0)}  # (clean label, adversarial label)
 DOMAINS = ("features", "audio")
@@ -44,7 +44,7 @@ class AdversarialRegionsTask(Task):
     domain : str
         ``features`` (standardised log-mel, the default) or ``audio`` (waveform; temporal layout only).
     alpha, learning_rate, epsilon, max_steps :
-        Attack settings (see :class:`audiox_bench.attack.AttackSettings`); ``learning_rate`` and
+        Attack settings (see :class:`audiox_bench.tasks.common.attack.AttackSettings`); ``learning_rate`` and
         ``epsilon`` default to 0.05 and 3.0 in features, 0.002 and 0.1 in audio.
     n_validity : int
         Excerpts attacked to measure the success rate.

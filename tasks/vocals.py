@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiox_bench.contracts import Example, Factorization, GroundTruth, predict_examples
-from audiox_bench.factorization import segment_edges, source_label
-from audiox_bench.features import FeatureStats, LogMel, LogMelConfig
-from audiox_bench.model_store import cached_classifier
-from audiox_bench.networks import build_network
-from audiox_bench.registry import tasks
-from audiox_bench.stem_banks import db_gain, stem_banks
-from audiox_bench.task import TrainedModelTask, ValidityCheck
-from audiox_bench.training import TrainingConfig, fit_classifier
+from audiox_bench.core.contracts import Example, Factorization, GroundTruth, predict_examples
+from audiox_bench.factorizations.sources import segment_edges, source_label
+from audiox_bench.models.frontends import FeatureStats, LogMel, LogMelConfig
+from audiox_bench.models.store import cached_classifier
+from audiox_bench.models.networks import build_network
+from audiox_bench.core.registry import tasks
+from audiox_bench.tasks.common.stem_banks import db_gain, stem_banks
+from audiox_bench.core.task import TrainedModelTask, ValidityCheck
+from audiox_bench.models.training import TrainingConfig, fit_classifier
 
 CLASSES = ("no_vocals", "vocals")
 FORMS = ("features", "audio")

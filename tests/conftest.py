@@ -28,7 +28,7 @@ def private_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_confound(private_cache):
-    from audiox_bench.registry import tasks
+    from audiox_bench.core.registry import tasks
 
     task = tasks.build(TINY_CONFOUND_SPEC)
     task.prepare(progress=False)
@@ -37,7 +37,7 @@ def tiny_confound(private_cache):
 
 @pytest.fixture(scope="session")
 def tiny_vocals(private_cache):
-    from audiox_bench.registry import tasks
+    from audiox_bench.core.registry import tasks
 
     task = tasks.build(TINY_VOCALS_SPEC)
     task.prepare(progress=False)
@@ -46,7 +46,7 @@ def tiny_vocals(private_cache):
 
 @pytest.fixture(scope="session")
 def tiny_vocals_audio(private_cache, tiny_vocals):
-    from audiox_bench.registry import tasks
+    from audiox_bench.core.registry import tasks
 
     task = tasks.build(TINY_VOCALS_SPEC + ",form=audio")  # the same cached detector, hybrids in audio
     task.prepare(progress=False)

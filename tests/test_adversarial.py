@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from audiox_bench.metrics.label_flip import LabelFlip
 
-from audiox_bench.contracts import Explanation, MetricInput
-from audiox_bench.registry import explainers, tasks
-from audiox_bench.segmentation import region_map, segment_sample_bounds
+from audiox_bench.core.contracts import Explanation, MetricInput
+from audiox_bench.core.registry import explainers, tasks
+from audiox_bench.factorizations.segmentation import region_map, segment_sample_bounds
 from tests.conftest import TINY_ADVERSARIAL_SPEC
 
 

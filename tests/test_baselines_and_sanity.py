@@ -13,11 +13,11 @@ from audiox_bench.metrics.topk import topk_overlap
 from scipy import stats
 from scipy.special import comb
 
-from audiox_bench.contracts import Explanation, MetricInput
-from audiox_bench.masks import all_masks
-from audiox_bench.registry import explainers
-from audiox_bench.runner import RunSpec, run_benchmark
-from audiox_bench.segmentation import SegmentationFactorization
+from audiox_bench.core.contracts import Explanation, MetricInput
+from audiox_bench.perturbation.masks import all_masks
+from audiox_bench.core.registry import explainers
+from audiox_bench.engine.runner import RunSpec, run_benchmark
+from audiox_bench.factorizations.segmentation import SegmentationFactorization
 
 from .conftest import TINY_CONFOUND_SPEC
 

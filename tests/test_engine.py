@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audiox_bench.engine import EngineSpec
-from audiox_bench.errors import AudioxError
-from audiox_bench.runner import RunSpec, run_benchmark
-from audiox_bench.store import read_records
+from audiox_bench.engine.executors import EngineSpec
+from audiox_bench.core.errors import AudioxError
+from audiox_bench.engine.runner import RunSpec, run_benchmark
+from audiox_bench.results.store import read_records
 from tests.conftest import TINY_CONFOUND_SPEC
 
 SPEC = RunSpec(tasks=(TINY_CONFOUND_SPEC,),

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from audiox_bench.contracts import Example
-from audiox_bench.errors import InvalidInputError
-from audiox_bench.evaluation import predict_masks
-from audiox_bench.factorization import SourceFactorization
-from audiox_bench.masks import all_masks
-from audiox_bench.registry import separators
-from audiox_bench.synthesis import render_role_bank
+from audiox_bench.core.contracts import Example
+from audiox_bench.core.errors import InvalidInputError
+from audiox_bench.perturbation.prediction_cache import predict_masks
+from audiox_bench.factorizations.sources import SourceFactorization
+from audiox_bench.perturbation.masks import all_masks
+from audiox_bench.core.registry import separators
+from audiox_bench.tasks.common.synthesis import render_role_bank
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ import librosa
 import numpy as np
 import torch
 
-from audiox_bench.features import LogMel, LogMelConfig
+from audiox_bench.models.frontends import LogMel, LogMelConfig
 
 
 def test_torch_log_mel_matches_librosa():

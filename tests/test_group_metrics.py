@@ -9,14 +9,14 @@ from audiox_bench.metrics.stability import (
     unique_in_top_k,
 )
 
-from audiox_bench.errors import SpecError
-from audiox_bench.evaluation import forget_predictions
-from audiox_bench.lime import lime_explain
-from audiox_bench.masks import sample_masks
-from audiox_bench.registry import explainers
-from audiox_bench.runner import RunSpec, run_benchmark
-from audiox_bench.spec import expand_grid
-from audiox_bench.surrogate import distances_to_original, exponential_kernel, fit_surrogate
+from audiox_bench.core.errors import SpecError
+from audiox_bench.perturbation.prediction_cache import forget_predictions
+from audiox_bench.perturbation.lime import lime_explain
+from audiox_bench.perturbation.masks import sample_masks
+from audiox_bench.core.registry import explainers
+from audiox_bench.engine.runner import RunSpec, run_benchmark
+from audiox_bench.core.spec import expand_grid
+from audiox_bench.perturbation.surrogate import distances_to_original, exponential_kernel, fit_surrogate
 
 from .conftest import TINY_CONFOUND_SPEC
 

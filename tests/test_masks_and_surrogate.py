@@ -3,8 +3,8 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.metrics import pairwise_distances
 
-from audiox_bench.masks import all_masks, distinct_masks, sample_masks
-from audiox_bench.surrogate import distances_to_original, exponential_kernel, fit_surrogate
+from audiox_bench.perturbation.masks import all_masks, distinct_masks, sample_masks
+from audiox_bench.perturbation.surrogate import distances_to_original, exponential_kernel, fit_surrogate
 
 
 def test_exhaustive_enumeration_is_complete_and_starts_with_the_input():

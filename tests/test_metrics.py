@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from audiox_bench.metrics.topk import TopKOverlap, top_positive, topk_overlap
 
-from audiox_bench.contracts import Explanation, GroundTruth, MetricInput
+from audiox_bench.core.contracts import Explanation, GroundTruth, MetricInput
 
 NAMES = ("guitar", "bass", "drums", "strings")
 

@@ -2,8 +2,8 @@ import textwrap
 
 import pytest
 
-from audiox_bench.errors import AudioxError, SpecError, UnknownNameError
-from audiox_bench.registry import Registry, explainers, load_plugin
+from audiox_bench.core.errors import AudioxError, SpecError, UnknownNameError
+from audiox_bench.core.registry import Registry, explainers, load_plugin
 
 
 def test_decorator_registration_and_build():

@@ -12,10 +12,10 @@ from scipy import stats
 
 import audiox_bench
 from audiox_bench.cli import main
-from audiox_bench.compare import compare_runs
-from audiox_bench.report import to_html
-from audiox_bench.runner import RunSpec, run_benchmark
-from audiox_bench.tables import leaderboard, overall_ranks
+from audiox_bench.results.compare import compare_runs
+from audiox_bench.results.html import to_html
+from audiox_bench.engine.runner import RunSpec, run_benchmark
+from audiox_bench.results.leaderboard import leaderboard, overall_ranks
 from tests.conftest import TINY_CONFOUND_SPEC
 
 EXAMPLE_PLUGIN = str(Path(__file__).resolve().parents[1] / "examples" / "my_explainer.py")
@@ -73,7 +73,7 @@ def test_compare_errors_and_csv_mode(tmp_path, capsys):
     assert "share no instance" in capsys.readouterr().err
     for run in (a, b):
         (run / "leaderboard.csv").write_text(
-            leaderboard(audiox_bench.store.read_records(run), {}).to_csv(index=False))
+            leaderboard(audiox_bench.results.store.read_records(run), {}).to_csv(index=False))
     b_csv = tmp_path / "b.csv"
     b_csv.write_text((a / "leaderboard.csv").read_text().replace("0.15", "0.25"))
     assert main(["compare", str(a / "leaderboard.csv"), str(b_csv), "--format", "csv"]) == 0
@@ -117,7 +117,7 @@ def test_plot_writes_readable_pngs(plugin_runs, tmp_path, capsys):
 
 
 def test_stability_violins_are_plotted(tiny_confound, tmp_path):
-    from audiox_bench.plots import plot_run
+    from audiox_bench.results.plots import plot_run
 
     spec = RunSpec(tasks=(TINY_CONFOUND_SPEC,), explainers=("slime:n_samples=300",),
                    metrics=("topk_overlap", "stability"), n_examples=3, repeats=2)

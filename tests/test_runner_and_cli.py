@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from audiox_bench.cli import main
-from audiox_bench.runner import RunSpec, run_benchmark
-from audiox_bench.store import read_records
-from audiox_bench.tables import bootstrap_ci, leaderboard
+from audiox_bench.engine.runner import RunSpec, run_benchmark
+from audiox_bench.results.store import read_records
+from audiox_bench.results.leaderboard import bootstrap_ci, leaderboard
 from tests.conftest import TINY_CONFOUND_SPEC
 
 REQUIRED_FIELDS = {"task", "explainer", "example_id", "repeat", "target", "components", "weights",

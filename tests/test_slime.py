@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from audiox_bench.errors import InvalidInputError
-from audiox_bench.evaluation import forget_predictions
-from audiox_bench.features import FeatureStats
-from audiox_bench.registry import contents, explainers
-from audiox_bench.segmentation import SegmentationFactorization, region_map
+from audiox_bench.core.errors import InvalidInputError
+from audiox_bench.perturbation.prediction_cache import forget_predictions
+from audiox_bench.models.frontends import FeatureStats
+from audiox_bench.core.registry import contents, explainers
+from audiox_bench.factorizations.segmentation import SegmentationFactorization, region_map
 
 
 def test_region_maps_cover_every_cell_once():

@@ -1,8 +1,8 @@
 import pytest
 
-from audiox_bench.errors import SpecError
-from audiox_bench.registry import canonical_spec, explainers
-from audiox_bench.spec import Spec, parse_spec
+from audiox_bench.core.errors import SpecError
+from audiox_bench.core.registry import canonical_spec, explainers
+from audiox_bench.core.spec import Spec, parse_spec
 
 
 def test_parse_name_only():

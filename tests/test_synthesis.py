@@ -1,6 +1,6 @@
 import numpy as np
 
-from audiox_bench.synthesis import ROLE_STYLES, TARGET_RMS, render_role_bank
+from audiox_bench.tasks.common.synthesis import ROLE_STYLES, TARGET_RMS, render_role_bank
 
 
 def test_same_seed_same_samples_and_different_seed_differs():

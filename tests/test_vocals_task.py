@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from audiox_bench.tasks.vocals import CROSSFADE_SECONDS, N_SEGMENTS, SR, segment_gate
 
-from audiox_bench.contracts import predict_examples
-from audiox_bench.factorization import segment_edges
-from audiox_bench.registry import explainers
-from audiox_bench.singing import render_vocal_bank
-from audiox_bench.stem_banks import stem_banks
+from audiox_bench.core.contracts import predict_examples
+from audiox_bench.factorizations.sources import segment_edges
+from audiox_bench.core.registry import explainers
+from audiox_bench.tasks.common.singing import render_vocal_bank
+from audiox_bench.tasks.common.stem_banks import stem_banks
 
 
 def test_singing_is_deterministic_normalised_and_harmonic():

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from audiox_bench.errors import AudioxError
-from audiox_bench.store import read_group_rows, read_records
-from audiox_bench.tables import metric_values
+from audiox_bench.core.errors import AudioxError
+from audiox_bench.results.store import read_group_rows, read_records
+from audiox_bench.results.leaderboard import metric_values
 
 COMPARE_COLUMNS = ["task", "explainer", "metric", "mean_a", "mean_b", "delta", "n_pairs", "p_value"]
 _KEYS = ["task", "explainer", "example_id", "repeat", "metric"]

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from audiox_bench.errors import AudioxError
-from audiox_bench.store import read_group_rows, read_records, safe_file_name
+from audiox_bench.core.errors import AudioxError
+from audiox_bench.results.store import read_group_rows, read_records, safe_file_name
 
 
 def _pyplot():

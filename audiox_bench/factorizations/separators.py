@@ -1,6 +1,6 @@
 """Separators: they split an example into named sources whose sum is the example's audio.
 
-Registered in :data:`audiox_bench.registry.separators`:
+Registered in :data:`audiox_bench.core.registry.separators`:
 
 - ``oracle``: the example's own stems (synthetic tasks know them).
 - ``hpss``: librosa's harmonic/percussive separation (soft masks): ``harmonic``, ``percussive``.
@@ -22,9 +22,9 @@ import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
-from audiox_bench.contracts import Example
-from audiox_bench.errors import InvalidInputError
-from audiox_bench.registry import separators
+from audiox_bench.core.contracts import Example
+from audiox_bench.core.errors import InvalidInputError
+from audiox_bench.core.registry import separators
 
 N_FFT = 1024
 HOP = 256

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from audiox_bench.classifier import TorchClassifier
+from audiox_bench.models.torch_classifier import TorchClassifier
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiox_bench.contracts import Classifier, Explanation, Factorization
-from audiox_bench.evaluation import PredictionCache, predict_masks
-from audiox_bench.masks import all_masks, distinct_masks, sample_masks
-from audiox_bench.surrogate import (
+from audiox_bench.core.contracts import Classifier, Explanation, Factorization
+from audiox_bench.perturbation.prediction_cache import PredictionCache, predict_masks
+from audiox_bench.perturbation.masks import all_masks, distinct_masks, sample_masks
+from audiox_bench.perturbation.surrogate import (
     DISTANCES,
     distances_to_original,
     exponential_kernel,

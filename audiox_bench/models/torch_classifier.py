@@ -6,9 +6,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from audiox_bench.contracts import Classifier, as_audio_batch
-from audiox_bench.errors import InvalidInputError
-from audiox_bench.features import FeatureStats, LogMel
+from audiox_bench.core.contracts import Classifier, as_audio_batch
+from audiox_bench.core.errors import InvalidInputError
+from audiox_bench.models.frontends import FeatureStats, LogMel
 
 # Measured on 2 CPU cores (benchmarks/test_throughput.py, vocal detector): 64 runs 3,245 inputs/s in the
 # main thread (512: 3,748) and 3,318 in a worker thread, where a Dask worker runs its tasks and batches of
@@ -87,9 +87,9 @@ class TorchClassifier(Classifier):
         return self._batched(spectra, lambda x: self._probabilities(self.frontend.from_stft(x))).astype(np.float64)
 
     def randomized(self, order: str = "cascading", layers: int | None = None, seed: int = 0) -> TorchClassifier:
-        """A copy with re-initialised parameters (see :func:`audiox_bench.randomization.randomized_network`);
+        """A copy with re-initialised parameters (see :func:`audiox_bench.models.reinitialization.randomized_network`);
         the front end, classes and feature statistics are shared, this classifier is left as it was."""
-        from audiox_bench.randomization import randomized_network
+        from audiox_bench.models.reinitialization import randomized_network
 
         network = randomized_network(self.network, order, layers, seed)
         copy = TorchClassifier(network, self.frontend, self.classes, str(self.device), self.batch_size,
@@ -99,7 +99,7 @@ class TorchClassifier(Classifier):
 
     def n_layers(self) -> int:
         """Number of layers :meth:`randomized` counts (weight layers with their normalisation)."""
-        from audiox_bench.randomization import layer_groups
+        from audiox_bench.models.reinitialization import layer_groups
 
         return len(layer_groups(self.network))
 

@@ -8,8 +8,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from audiox_bench.classifier import DEFAULT_BATCH_SIZE, TorchClassifier
-from audiox_bench.contracts import Classifier, Factorization
+from audiox_bench.models.torch_classifier import DEFAULT_BATCH_SIZE, TorchClassifier
+from audiox_bench.core.contracts import Classifier, Factorization
 
 
 def predict_masks(model: Classifier, factorization: Factorization, masks: np.ndarray) -> np.ndarray:

@@ -15,20 +15,20 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from audiox_bench import registry
-from audiox_bench.allocator import keep_freed_memory
-from audiox_bench.audio import check_audio
-from audiox_bench.contracts import (
+from audiox_bench.core import registry
+from audiox_bench.engine.allocator import keep_freed_memory
+from audiox_bench.core.audio import check_audio
+from audiox_bench.core.contracts import (
     Explainer,
     GroupMetric,
     Metric,
     predict_examples,
 )
-from audiox_bench.engine import EngineSpec, open_executor
-from audiox_bench.errors import AudioxError
-from audiox_bench.report import to_html
-from audiox_bench.spec import expand_grid
-from audiox_bench.store import (
+from audiox_bench.engine.executors import EngineSpec, open_executor
+from audiox_bench.core.errors import AudioxError
+from audiox_bench.results.html import to_html
+from audiox_bench.core.spec import expand_grid
+from audiox_bench.results.store import (
     GROUP_RECORDS,
     LEADERBOARD,
     RunStore,
@@ -38,9 +38,9 @@ from audiox_bench.store import (
     record_key,
     safe_file_name,
 )
-from audiox_bench.tables import leaderboard, overall_ranks, to_csv, to_markdown
-from audiox_bench.task import Task
-from audiox_bench.work import WorkContext, WorkItem, pack_context, run_item, run_packed
+from audiox_bench.results.leaderboard import leaderboard, overall_ranks, to_csv, to_markdown
+from audiox_bench.core.task import Task
+from audiox_bench.engine.items import WorkContext, WorkItem, pack_context, run_item, run_packed
 
 QUICK_N_EXAMPLES = 20
 DEFAULT_TASKS = ("confound",)
@@ -331,7 +331,7 @@ def write_leaderboard(store: RunStore, table, run_info: dict[str, Any]) -> None:
 
 def leaderboard_of(run_dir: str | Path):
     """Rebuild the leaderboard of a run directory from its records."""
-    from audiox_bench.cache import load_json
+    from audiox_bench.core.disk_cache import load_json
 
     run_dir = Path(run_dir)
     info = load_json(run_dir / "run.json")

@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import nn
 
-from audiox_bench.cache import (
+from audiox_bench.core.disk_cache import (
     atomic_write_text,
     cache_dir,
     cache_key,
@@ -16,8 +16,8 @@ from audiox_bench.cache import (
     load_state,
     save_state,
 )
-from audiox_bench.classifier import TorchClassifier
-from audiox_bench.features import LogMel
+from audiox_bench.models.torch_classifier import TorchClassifier
+from audiox_bench.models.frontends import LogMel
 
 
 def cached_classifier(

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from audiox_bench.cache import cache_dir, cache_key, load_arrays, save_arrays
-from audiox_bench.singing import render_vocal_bank
-from audiox_bench.synthesis import render_role_bank
+from audiox_bench.core.disk_cache import cache_dir, cache_key, load_arrays, save_arrays
+from audiox_bench.tasks.common.singing import render_vocal_bank
+from audiox_bench.tasks.common.synthesis import render_role_bank
 
 SPLIT_CODES = {"train": 1, "val": 2, "test": 3}
 # Roles synthesised procedurally rather than from the SoundFont: ``(count, seed, sr, duration) -> stems``.

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from audiox_bench.errors import UnknownNameError
-from audiox_bench.registry import close_matches_hint
-from audiox_bench.runner import RunSpec
+from audiox_bench.core.errors import UnknownNameError
+from audiox_bench.core.registry import close_matches_hint
+from audiox_bench.engine.runner import RunSpec
 
 _CONTENTS = "zero|min_data|min_inp|mean_inp|noise_norm"
 

@@ -12,7 +12,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from audiox_bench.errors import AudioxError
+from audiox_bench.core.errors import AudioxError
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
-from audiox_bench.contracts import Classifier, Example, Factorization, GroundTruth
-from audiox_bench.errors import ValidityError
+from audiox_bench.core.contracts import Classifier, Example, Factorization, GroundTruth
+from audiox_bench.core.errors import ValidityError
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ class TrainedModelTask(Task):
 
     def _init_training(self, seed: int, n_train: int, n_stems: int, epochs: int, architecture: str,
                        n_validity: int, max_attempts: int, device: str) -> None:
-        from audiox_bench.networks import ARCHITECTURES
+        from audiox_bench.models.networks import ARCHITECTURES
 
         if architecture not in ARCHITECTURES:
             raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from audiox_bench.contracts import Example, Explainer, Explanation, Metric, MetricInput
-from audiox_bench.errors import AudioxError, ExplainerOutputError, NotApplicableError
-from audiox_bench.task import Task
+from audiox_bench.core.contracts import Example, Explainer, Explanation, Metric, MetricInput
+from audiox_bench.core.errors import AudioxError, ExplainerOutputError, NotApplicableError
+from audiox_bench.core.task import Task
 
 
 def item_seed(root: int, *parts: Any) -> int:
@@ -124,7 +124,7 @@ class PackedContext:
 
 def pack_context(context: WorkContext) -> PackedContext:
     """The context pickled once per run (workers unpickle it once each)."""
-    from audiox_bench.registry import LOADED_PLUGINS
+    from audiox_bench.core.registry import LOADED_PLUGINS
 
     data = pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL)
     return PackedContext(hashlib.blake2b(data, digest_size=12).hexdigest(), data, tuple(LOADED_PLUGINS))
@@ -133,12 +133,12 @@ def pack_context(context: WorkContext) -> PackedContext:
 def run_packed(packed: PackedContext, item: WorkItem) -> list[dict[str, Any]]:
     """:func:`run_item` in a worker process: plugins are imported and the context unpickled on the
     worker's first item only; torch gets one thread per worker (the workers share the cores), and
-    freed memory stays in the worker (:func:`~audiox_bench.allocator.keep_freed_memory`)."""
+    freed memory stays in the worker (:func:`~audiox_bench.engine.allocator.keep_freed_memory`)."""
     if packed.key not in _CONTEXTS:
         import torch
 
-        from audiox_bench.allocator import keep_freed_memory
-        from audiox_bench.registry import load_plugin
+        from audiox_bench.engine.allocator import keep_freed_memory
+        from audiox_bench.core.registry import load_plugin
 
         torch.set_num_threads(1)
         keep_freed_memory()

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from audiox_bench.contracts import Factorization
-from audiox_bench.errors import InvalidInputError
-from audiox_bench.evaluation import fingerprint
+from audiox_bench.core.contracts import Factorization
+from audiox_bench.core.errors import InvalidInputError
+from audiox_bench.perturbation.prediction_cache import fingerprint
 
 
 def segment_edges(n_samples: int, n_segments: int) -> np.ndarray:

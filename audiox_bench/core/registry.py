@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from audiox_bench.errors import AudioxError, SpecError, UnknownNameError
-from audiox_bench.spec import Spec, parse_spec
+from audiox_bench.core.errors import AudioxError, SpecError, UnknownNameError
+from audiox_bench.core.spec import Spec, parse_spec
 
 T = TypeVar("T")
 
@@ -226,7 +226,7 @@ def load_plugin(target: str) -> None:
 tasks: Registry[Any] = Registry("tasks", "audiox_bench.tasks")
 explainers: Registry[Any] = Registry("explainers", "audiox_bench.explainers")
 metrics: Registry[Any] = Registry("metrics", "audiox_bench.metrics")
-separators: Registry[Any] = Registry("separators", "audiox_bench.separation")
+separators: Registry[Any] = Registry("separators", "audiox_bench.factorizations.separators")
 
 
 def canonical_spec(registry: Registry[Any], spec: str | Spec) -> str:
@@ -254,5 +254,5 @@ register_explainer = explainers.register
 register_metric = metrics.register
 register_separator = separators.register
 
-contents: Registry[Any] = Registry("contents", "audiox_bench.occlusion")
+contents: Registry[Any] = Registry("contents", "audiox_bench.factorizations.contents")
 register_content = contents.register

@@ -122,7 +122,7 @@ def fit_classifier(
         The training part of a model card: seed, loss, accuracy, seconds, parameter count, and
         ``feature_stats`` (statistics of the features in the network's input domain).
     """
-    from audiox_bench.features import FeatureStats
+    from audiox_bench.models.frontends import FeatureStats
 
     start = time.perf_counter()
     frontend.to(device).eval()

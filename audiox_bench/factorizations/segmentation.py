@@ -2,7 +2,7 @@
 
 Layouts: ``temporal`` (``t0``..), ``spectral`` (``f0``.., mel bands grouped from low to high) and
 ``time_frequency`` (``f{b}t{k}``, a grid). A mask keeps the selected regions of the input features and
-fills the others with occlusion content (see :mod:`audiox_bench.occlusion`), all in the model's input
+fills the others with occlusion content (see :mod:`audiox_bench.factorizations.contents`), all in the model's input
 domain, so no audio is resynthesised.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiox_bench.contracts import Factorization
-from audiox_bench.errors import InvalidInputError
-from audiox_bench.evaluation import fingerprint
-from audiox_bench.factorization import segment_edges
+from audiox_bench.core.contracts import Factorization
+from audiox_bench.core.errors import InvalidInputError
+from audiox_bench.perturbation.prediction_cache import fingerprint
+from audiox_bench.factorizations.sources import segment_edges
 
 LAYOUTS = ("temporal", "spectral", "time_frequency")
 

@@ -1,7 +1,7 @@
 """Occlusion contents: what fills a switched-off region of the model's input (SLIME).
 
 Each content is a function ``(features, stats, rng) -> fill`` registered in
-:data:`audiox_bench.registry.contents`; it works in the **model's input domain** (log-mel in dB, or
+:data:`audiox_bench.core.registry.contents`; it works in the **model's input domain** (log-mel in dB, or
 log-mel standardised per band if the model standardises). In that domain:
 
 - ``zero``: 0. For a standardised input this is the training set's band mean, not silence; for a dB
@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from audiox_bench.errors import AudioxError
-from audiox_bench.features import FeatureStats
-from audiox_bench.registry import contents
+from audiox_bench.core.errors import AudioxError
+from audiox_bench.models.frontends import FeatureStats
+from audiox_bench.core.registry import contents
 
 Content = Callable[[np.ndarray, FeatureStats | None, np.random.Generator], np.ndarray]
 

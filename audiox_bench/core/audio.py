@@ -8,7 +8,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from audiox_bench.errors import InvalidInputError
+from audiox_bench.core.errors import InvalidInputError
 
 SILENCE_RMS = 1e-5
 

@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from audiox_bench.cache import atomic_write_text, load_json
-from audiox_bench.errors import AudioxError
+from audiox_bench.core.disk_cache import atomic_write_text, load_json
+from audiox_bench.core.errors import AudioxError
 
 RECORDS = "records.jsonl"
 RUN = "run.json"

@@ -1,18 +1,38 @@
-"""AudioX-Bench: a benchmark for explainers of audio classifiers, with tasks whose truth is known."""
+"""AudioX-Bench: a benchmark for explainers of audio classifiers, with tasks whose truth is known.
 
-from audiox_bench.core.contracts import (
+What a plugin author needs is importable from here: the contracts (:class:`Explainer`, :class:`Metric`,
+:class:`Task` ...), the model capabilities, typed components, and the ``register_*`` decorators.
+"""
+
+from audiox_bench.core.classifier import (
+    Batched,
     Classifier,
+    Differentiable,
+    FeatureClassifier,
+    FeatureStats,
+    LayerRandomizable,
+    SpectrumClassifier,
+    require,
+)
+from audiox_bench.core.components import Component, Factorization, FeatureFactorization, Layout
+from audiox_bench.core.contracts import (
     Example,
     Explainer,
     Explanation,
-    Factorization,
+    Figure,
     GroundTruth,
     GroupMetric,
     Metric,
     MetricInput,
+    OcclusionContent,
+    Perturbation,
+    Separator,
+    ValueSpec,
 )
-from audiox_bench.core.errors import AudioxError
+from audiox_bench.core.errors import AudioxError, NotApplicableError
+from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import (
+    register_content,
     register_explainer,
     register_metric,
     register_separator,
@@ -20,7 +40,7 @@ from audiox_bench.core.registry import (
 )
 from audiox_bench.core.task import Task, ValidityCheck
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def run(*args, **kwargs):
@@ -31,7 +51,40 @@ def run(*args, **kwargs):
 
 
 __all__ = [
-    "AudioxError", "Classifier", "Example", "Explainer", "Explanation", "Factorization", "GroundTruth",
-    "GroupMetric", "Metric", "MetricInput", "Task", "ValidityCheck", "register_explainer", "register_metric",
-    "register_separator", "register_task", "run",
+    "AudioxError",
+    "Batched",
+    "Classifier",
+    "Component",
+    "Differentiable",
+    "Example",
+    "Explainer",
+    "Explanation",
+    "Factorization",
+    "FeatureClassifier",
+    "FeatureFactorization",
+    "FeatureStats",
+    "Figure",
+    "GroundTruth",
+    "GroupMetric",
+    "GroupRow",
+    "LayerRandomizable",
+    "Layout",
+    "Metric",
+    "MetricInput",
+    "NotApplicableError",
+    "OcclusionContent",
+    "Perturbation",
+    "Record",
+    "Separator",
+    "SpectrumClassifier",
+    "Task",
+    "ValidityCheck",
+    "ValueSpec",
+    "register_content",
+    "register_explainer",
+    "register_metric",
+    "register_separator",
+    "register_task",
+    "require",
+    "run",
 ]

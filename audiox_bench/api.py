@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from audiox_bench.core import registry
-from audiox_bench.engine.runner import (
-    DEFAULT_EXPLAINERS,
-    DEFAULT_METRICS,
-    DEFAULT_TASKS,
-    RunSpec,
-    run_benchmark,
-)
+from audiox_bench.core import defaults, registry
+from audiox_bench.core.records import Record
+from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.runner import run_benchmark
 
 
 def _specs(value: str | Sequence[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -23,12 +19,12 @@ def _specs(value: str | Sequence[str] | None, default: tuple[str, ...]) -> tuple
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def records_frame(records: list[dict]) -> pd.DataFrame:
+def records_frame(records: list[Record]) -> pd.DataFrame:
     """One row per record; each metric value becomes a column named after it."""
     rows = []
     for record in records:
-        row = {k: v for k, v in record.items() if k not in ("metrics", "metric_data", "traceback")}
-        row.update(record.get("metrics") or {})
+        row = {k: v for k, v in vars(record).items() if k not in ("metrics", "metric_data", "traceback")}
+        row.update(record.metrics)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -37,10 +33,10 @@ def run(
     tasks: str | Sequence[str] | None = None,
     explainers: str | Sequence[str] | None = None,
     metrics: str | Sequence[str] | None = None,
-    n_examples: int = 200,
-    repeats: int = 1,
-    seed: int = 0,
-    device: str = "cpu",
+    n_examples: int = defaults.N_EXAMPLES,
+    repeats: int = defaults.REPEATS,
+    seed: int = defaults.SEED,
+    device: str = defaults.DEVICE,
     target: str | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
@@ -73,9 +69,16 @@ def run(
     """
     for plugin in plugins:
         registry.load_plugin(plugin)
-    spec = RunSpec(tasks=_specs(tasks, DEFAULT_TASKS), explainers=_specs(explainers, DEFAULT_EXPLAINERS),
-                   metrics=_specs(metrics, DEFAULT_METRICS), n_examples=n_examples, repeats=repeats, seed=seed,
-                   device=device, target=target)
+    spec = RunSpec(
+        tasks=_specs(tasks, defaults.TASKS),
+        explainers=_specs(explainers, defaults.EXPLAINERS),
+        metrics=_specs(metrics, defaults.METRICS),
+        n_examples=n_examples,
+        repeats=repeats,
+        seed=seed,
+        device=device,
+        target=target,
+    )
     result = run_benchmark(spec, out=out, overwrite=overwrite, progress=progress)
     frame = records_frame(result.records)
     frame.attrs["leaderboard"] = result.leaderboard

@@ -23,9 +23,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_plugin_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_FILE.py",
-                        help="import a module or .py file that registers tasks, explainers or metrics "
-                             "(repeatable)")
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE_OR_FILE.py",
+        help="import a module or .py file that registers tasks, explainers or metrics (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,37 +37,74 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="run a benchmark and print its leaderboard")
-    run.add_argument("--task", action="append", default=[], metavar="SPEC",
-                     help="task SPEC, e.g. confound:split=t_dr-gtr (repeatable; default: confound)")
-    run.add_argument("--explainer", action="append", default=[], metavar="SPEC",
-                     help="explainer SPEC, e.g. audiolime:separator=hpss (repeatable; default: audiolime); "
-                          "a|b alternatives expand to one configuration each, e.g. slime:content=zero|mean_inp")
-    run.add_argument("--metric", action="append", default=[], metavar="SPEC",
-                     help="metric SPEC (repeatable; default: topk_overlap)")
+    run.add_argument(
+        "--task",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="task SPEC, e.g. confound:split=t_dr-gtr (repeatable; default: confound)",
+    )
+    run.add_argument(
+        "--explainer",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="explainer SPEC, e.g. audiolime:separator=hpss (repeatable; default: audiolime); "
+        "a|b alternatives expand to one configuration each, e.g. slime:content=zero|mean_inp",
+    )
+    run.add_argument(
+        "--metric", action="append", default=[], metavar="SPEC", help="metric SPEC (repeatable; default: topk_overlap)"
+    )
     run.add_argument("--n-examples", type=int, default=None, help="examples per task (default 200; 20 with --quick)")
-    run.add_argument("--repeats", type=int, default=None, help="explanations per example, each with its own seed (default 1)")
+    run.add_argument(
+        "--repeats", type=int, default=None, help="explanations per example, each with its own seed (default 1)"
+    )
     run.add_argument("--seed", type=int, default=None, help="root seed of the explainers' randomness (default 0)")
-    run.add_argument("--benchmark", default=None, metavar="NAME",
-                     help="a named preset ('default': every task, explainer configuration and metric); "
-                          "options given next to it override the preset's")
+    run.add_argument(
+        "--benchmark",
+        default=None,
+        metavar="NAME",
+        help="a named preset ('default': every task, explainer configuration and metric); "
+        "options given next to it override the preset's",
+    )
     run.add_argument("--quick", action="store_true", help="a small run for a first look (20 examples)")
     run.add_argument("--out", type=Path, default=None, help="run directory (resumed if it holds the same spec)")
     run.add_argument("--overwrite", action="store_true", help="replace a run directory holding another spec")
-    run.add_argument("--target", default=None, metavar="CLASS",
-                     help="class to explain, by name or index (default: each example's predicted class)")
+    run.add_argument(
+        "--target",
+        default=None,
+        metavar="CLASS",
+        help="class to explain, by name or index (default: each example's predicted class)",
+    )
     run.add_argument("--device", default="cpu", help="torch device of the task models (cpu, cuda, ...)")
-    run.add_argument("--batch-size", type=int, default=None, metavar="N",
-                     help="inputs per model forward pass (default 64, measured best on CPU; raise it on a GPU)")
+    run.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="inputs per model forward pass (default 64, the best on CPU in benchmarks/; raise it on a GPU)",
+    )
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1: in this process)")
-    run.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
-                     help="run work items on a Dask cluster (needs the dask extra)")
-    run.add_argument("--dask-local", type=int, default=None, metavar="N",
-                     help="start a local Dask cluster of N workers (needs the dask extra)")
+    run.add_argument(
+        "--dask-scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run work items on a Dask cluster (needs the dask extra)",
+    )
+    run.add_argument(
+        "--dask-local",
+        type=int,
+        default=None,
+        metavar="N",
+        help="start a local Dask cluster of N workers (needs the dask extra)",
+    )
     run.add_argument("--format", choices=("md", "csv", "html"), default="md", help="format of the printed leaderboard")
     _add_plugin_option(run)
 
-    listing = commands.add_parser("list", help="list registered tasks, explainers, metrics, separators, occlusion contents")
+    listing = commands.add_parser(
+        "list", help="list registered tasks, explainers, metrics, separators, occlusion contents"
+    )
     listing.add_argument("kind", nargs="?", choices=KINDS)
     _add_plugin_option(listing)
 
@@ -75,7 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     one = commands.add_parser("explain", help="explain a task model's prediction on one audio file, with WAVs")
     one.add_argument("audio", type=Path, metavar="AUDIO")
     one.add_argument("--task", required=True, metavar="SPEC", help="task whose model is explained")
-    one.add_argument("--explainer", default="audiolime", metavar="SPEC", help="explainer SPEC (default audiolime)")
+    one.add_argument(
+        "--explainer",
+        default=None,
+        metavar="SPEC",
+        help="explainer SPEC (default audiolime:separator=hpss: a file has no oracle stems)",
+    )
     one.add_argument("--out", type=Path, required=True, help="directory for explanation.json and WAV files")
     one.add_argument("--target", default=None, metavar="CLASS", help="class to explain (default: the predicted one)")
     one.add_argument("--top", type=int, default=3, help="top positive components written as audio")
@@ -87,6 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("run_dir", type=Path, metavar="RUN")
     figures.add_argument("--out", type=Path, required=True, help="directory for the PNG files")
 
+    check = commands.add_parser(
+        "check", help="check a plugin's tasks, explainers and metrics against the contracts (exit 2 if any fails)"
+    )
+    check.add_argument(
+        "--task",
+        default=None,
+        metavar="SPEC",
+        help="task the explainers and metrics are checked on (default: a small confound task)",
+    )
+    _add_plugin_option(check)
+
     board = commands.add_parser("leaderboard", help="print the leaderboard of a run directory again")
     board.add_argument("run_dir", type=Path)
     board.add_argument("--format", choices=("md", "csv", "html"), default="md")
@@ -94,39 +151,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from audiox_bench.core import defaults
     from audiox_bench.engine.executors import EngineSpec
-    from audiox_bench.engine.runner import (
-        DEFAULT_EXPLAINERS,
-        DEFAULT_METRICS,
-        DEFAULT_TASKS,
-        QUICK_N_EXAMPLES,
-        RunSpec,
-        run_benchmark,
-    )
+    from audiox_bench.engine.plan import RunSpec
+    from audiox_bench.engine.runner import run_benchmark
 
     if args.benchmark is not None:
         from audiox_bench.engine.presets import preset
 
-        spec = preset(args.benchmark, tasks=tuple(args.task) or None, explainers=tuple(args.explainer) or None,
-                      metrics=tuple(args.metric) or None,
-                      n_examples=args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else None),
-                      repeats=args.repeats, seed=args.seed, device=args.device, target=args.target,
-                      batch_size=args.batch_size)
+        spec = preset(
+            args.benchmark,
+            tasks=tuple(args.task) or None,
+            explainers=tuple(args.explainer) or None,
+            metrics=tuple(args.metric) or None,
+            n_examples=args.n_examples
+            if args.n_examples is not None
+            else (defaults.QUICK_N_EXAMPLES if args.quick else None),
+            repeats=args.repeats,
+            seed=args.seed,
+            device=args.device,
+            target=args.target,
+            batch_size=args.batch_size,
+        )
     else:
-        n_examples = args.n_examples if args.n_examples is not None else (QUICK_N_EXAMPLES if args.quick else 200)
+        n_examples = (
+            args.n_examples
+            if args.n_examples is not None
+            else (defaults.QUICK_N_EXAMPLES if args.quick else defaults.N_EXAMPLES)
+        )
         spec = RunSpec(
-            tasks=tuple(args.task) or DEFAULT_TASKS,
-            explainers=tuple(args.explainer) or DEFAULT_EXPLAINERS,
-            metrics=tuple(args.metric) or DEFAULT_METRICS,
-            n_examples=n_examples, repeats=1 if args.repeats is None else args.repeats,
-            seed=0 if args.seed is None else args.seed, device=args.device,
-            target=args.target, batch_size=args.batch_size,
+            tasks=tuple(args.task) or defaults.TASKS,
+            explainers=tuple(args.explainer) or defaults.EXPLAINERS,
+            metrics=tuple(args.metric) or defaults.METRICS,
+            n_examples=n_examples,
+            repeats=1 if args.repeats is None else args.repeats,
+            seed=0 if args.seed is None else args.seed,
+            device=args.device,
+            target=args.target,
+            batch_size=args.batch_size,
         )
     engine = EngineSpec(jobs=args.jobs, dask_scheduler=args.dask_scheduler, dask_local=args.dask_local)
-    result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress,
-                           engine=engine)
-    print(format_table(result.leaderboard, args.format), end="")
-    failed = sum(1 for r in result.records if r.get("error"))
+    result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress, engine=engine)
+    print(format_table(result.leaderboard, result.overall, result.specs, args.format), end="")
+    failed = sum(1 for r in result.records if r.error)
     where = f" in {args.out}" if args.out else ""
     print(f"\n{len(result.records)} records{where} ({failed} failed), {result.seconds:.1f} s", file=sys.stderr)
     if result.invalid_tasks:
@@ -135,29 +202,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_table(table, fmt: str, run_info: dict | None = None) -> str:
-    """A leaderboard as ``md`` (overall ranks, then every metric), ``csv`` or self-contained ``html``."""
+def format_table(table, overall, specs, fmt: str, run_info: dict | None = None, validity: dict | None = None) -> str:
+    """A leaderboard as ``md`` (overall ranks, then every value), ``csv`` or self-contained ``html``."""
     from audiox_bench.results.html import to_html
-    from audiox_bench.results.leaderboard import overall_ranks, to_csv, to_markdown
+    from audiox_bench.results.leaderboard import to_csv, to_markdown
 
     if fmt == "csv":
         return to_csv(table)
     if fmt == "html":
-        return to_html(table, overall_ranks(table), run_info)
-    return to_markdown(overall_ranks(table)) + "\n" + to_markdown(table)
-
-
-def _run_info(run_dir: Path) -> dict | None:
-    from audiox_bench.core.disk_cache import load_json
-
-    info = load_json(Path(run_dir) / "run.json")
-    return info if isinstance(info, dict) else None
+        return to_html(table, overall, specs, run_info, validity)
+    return to_markdown(overall) + "\n" + to_markdown(table)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     kinds = [args.kind] if args.kind else list(KINDS)
     for kind in kinds:
-        reg = getattr(registry, kind)
+        reg = registry.REGISTRIES[kind]
         print(f"{kind}:")
         for name in reg.names():
             print(f"  {name:<16} {reg.describe(name)}")
@@ -165,10 +225,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from audiox_bench.engine.runner import leaderboard_of
+    from audiox_bench.results.leaderboard import tables_of
 
-    table = leaderboard_of(args.run_dir)
-    print(format_table(table, args.format, run_info=_run_info(args.run_dir)), end="")
+    run = tables_of(args.run_dir)
+    print(format_table(run.table, run.overall, run.specs, args.format, run.run_info, run.validity), end="")
     return 0
 
 
@@ -179,26 +239,57 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     table, paired = compare(args.a, args.b)
     print(to_markdown(table) if args.format == "md" else to_csv(table), end="")
     if not paired:
-        print("note: leaderboard CSVs hold no instances, so this comparison is unpaired and has no p-values",
-              file=sys.stderr)
+        print(
+            "note: leaderboard CSVs hold no instances, so this comparison is unpaired and has no p-values",
+            file=sys.stderr,
+        )
     return 0
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from audiox_bench.explain_file import explain_file
+    from audiox_bench.explain_file import DEFAULT_EXPLAINER, explain_file
 
-    result = explain_file(args.audio, args.task, args.explainer, args.out, target=args.target, seed=args.seed,
-                          k=args.top, device=args.device, progress=True)
-    print(f"{result['target_name']} (p = {result['probabilities'][result['target']]:.3f}); "
-          f"top components: {', '.join(result['top_positive']) or 'none positive'}; written to {args.out}")
+    result = explain_file(
+        args.audio,
+        args.task,
+        args.explainer or DEFAULT_EXPLAINER,
+        args.out,
+        target=args.target,
+        seed=args.seed,
+        k=args.top,
+        device=args.device,
+        progress=True,
+    )
+    said = f"{result['target_name']} (p = {result['probabilities'][result['target']]:.3f}); "
+    if not result["informative"]:
+        said += f"the explanation is not informative: {result['not_informative_because']}"
+    else:
+        said += f"top components: {', '.join(result['top_positive']) or 'none positive'}"
+    print(f"{said}; written to {args.out}")
     return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from audiox_bench import testing
+
+    if not args.plugin:
+        raise AudioxError("give the plugin to check: audiox check --plugin FILE.py")
+    results = [r for plugin in args.plugin for r in testing.check_plugin(plugin, args.task or testing.CHECK_TASK)]
+    for result in results:
+        print(result)
+    failed = [r for r in results if not r.passed]
+    print(f"{len(results) - len(failed)} of {len(results)} checks passed", file=sys.stderr)
+    return EXIT_USAGE if failed else 0
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from audiox_bench.results.plots import plot_run
 
-    for path in plot_run(args.run_dir, args.out):
-        print(path)
+    for figure in plot_run(args.run_dir, args.out):
+        if figure.path is not None:
+            print(figure.path)
+        else:
+            print(f"skipped {figure.name}: {figure.skipped}", file=sys.stderr)
     return 0
 
 
@@ -207,10 +298,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        for plugin in getattr(args, "plugin", []):
-            registry.load_plugin(plugin)
-        handler = {"run": _cmd_run, "list": _cmd_list, "leaderboard": _cmd_leaderboard,
-                   "compare": _cmd_compare, "plot": _cmd_plot, "explain": _cmd_explain}[args.command]
+        if args.command != "check":  # check loads its plugins itself, to see what each registers
+            for plugin in args.plugin if "plugin" in args else []:
+                registry.load_plugin(plugin)
+        handler = {
+            "run": _cmd_run,
+            "list": _cmd_list,
+            "leaderboard": _cmd_leaderboard,
+            "compare": _cmd_compare,
+            "plot": _cmd_plot,
+            "explain": _cmd_explain,
+            "check": _cmd_check,
+        }[args.command]
         return handler(args)
     except AudioxError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,37 +11,49 @@ import numpy as np
 import soundfile as sf
 
 from audiox_bench.core import registry
-from audiox_bench.core.audio import load_audio
-from audiox_bench.core.contracts import Example, Factorization
+from audiox_bench.core.audio import read_audio, resample
+from audiox_bench.core.classifier import Classifier, FeatureClassifier
+from audiox_bench.core.components import Factorization, FeatureFactorization
+from audiox_bench.core.contracts import Example, Explanation
 from audiox_bench.core.errors import AudioxError
-from audiox_bench.metrics.topk import top_positive
-from audiox_bench.engine.runner import resolve_target
-from audiox_bench.factorizations.segmentation import segment_sample_bounds
 from audiox_bench.engine.items import check_explanation
+from audiox_bench.engine.plan import resolve_target
+from audiox_bench.metrics.topk import top_positive
 
 MIN_SECONDS = 0.5
+DEFAULT_EXPLAINER = "audiolime:separator=hpss"  # a file has no oracle stems: separate it
+# An explanation is not informative when removing components barely moves the score, or when its
+# surrogate explains almost none of the score's variation over the perturbations.
+MIN_TOP_WEIGHT = 1e-3
+MIN_SURROGATE_R2 = 0.1
 
 
-def listenable_parts(factorization: Factorization, audio: np.ndarray, top: list[str],
-                     hop_length: int | None) -> dict[str, np.ndarray]:
+def listenable_parts(
+    factorization: Factorization, model: Classifier, audio: np.ndarray, top: list[str]
+) -> dict[str, np.ndarray]:
     """Waveforms of each top component, of the top components together, and of the input without
-    them; empty when the factorization has no audio form (spectral and time-frequency segments)."""
+    them: audio-domain factorizations compose them, temporal segments are cut from the input; other
+    segmentations have no audio form (empty)."""
     names = list(factorization.names)
-    if not top:
-        return {}
     if factorization.domain == "audio":
-        def keep(selected):
-            mask = np.array([[n in selected for n in names]])
-            return factorization.compose(mask)[0]
-    elif getattr(factorization, "layout", None) == "temporal" and hop_length:
-        bounds = segment_sample_bounds(factorization.features.shape[1], factorization.n_components, audio.size,
-                                       hop_length)
-        ranges = {name: (int(bounds[k]), int(bounds[k + 1])) for k, name in enumerate(factorization.names)}
 
-        def keep(selected):
+        def keep(selected: set[str]) -> np.ndarray:
+            return factorization.compose(np.array([[n in selected for n in names]]))[0]
+    elif (
+        isinstance(factorization, FeatureFactorization)
+        and factorization.layout.kind == "temporal"
+        and isinstance(model, FeatureClassifier)
+    ):
+        n_frames = factorization.features.shape[1]
+        spans = {
+            c.name: model.frame_sample_bounds(np.array(c.frames), n_frames, audio.size)
+            for c in factorization.components
+        }
+
+        def keep(selected: set[str]) -> np.ndarray:
             out = np.zeros_like(audio)
             for name in selected:
-                start, end = ranges[name]
+                start, end = spans[name]
                 out[start:end] = audio[start:end]
             return out
     else:
@@ -60,10 +72,36 @@ def write_wav(path: Path, audio: np.ndarray, sr: int) -> float:
     return gain
 
 
-def explain_file(path: str | Path, task_spec: str, explainer_spec: str, out: str | Path,
-                 target: str | None = None, seed: int = 0, k: int = 3, device: str = "cpu",
-                 progress: bool = False) -> dict[str, Any]:
+def uninformative_because(explanation: Explanation) -> str | None:
+    """Why ``explanation`` says nothing worth listening to, or None if it is informative."""
+    weights = np.asarray(explanation.weights, dtype=np.float64)
+    top = float(weights.max()) if weights.size else 0.0
+    reasons = []
+    if explanation.score is not None and explanation.score < MIN_SURROGATE_R2:
+        reasons.append(
+            f"the surrogate explains little of the model (R^2 = {explanation.score:.2g} < {MIN_SURROGATE_R2})"
+        )
+    if top < MIN_TOP_WEIGHT:
+        reasons.append(
+            f"the largest weight is {top:.2g} (< {MIN_TOP_WEIGHT}): removing components barely changes the score"
+        )
+    return "; ".join(reasons) or None
+
+
+def explain_file(
+    path: str | Path,
+    task_spec: str,
+    explainer_spec: str = DEFAULT_EXPLAINER,
+    out: str | Path = "explained",
+    target: str | None = None,
+    seed: int = 0,
+    k: int = 3,
+    device: str = "cpu",
+    progress: bool = False,
+) -> dict[str, Any]:
     """Explain ``task_spec``'s model on the audio file ``path``; write ``explanation.json`` and WAVs.
+
+    The file is read and checked before the task is built, so a bad file fails at once.
 
     Returns
     -------
@@ -76,39 +114,55 @@ def explain_file(path: str | Path, task_spec: str, explainer_spec: str, out: str
         For unreadable or unusable audio, unknown names, or an unwritable ``out``.
     """
     out = Path(out)
+    audio, file_sr = read_audio(path, MIN_SECONDS)
     task = registry.tasks.build(task_spec, device=device)
     explainer = registry.explainers.build(explainer_spec)
-    task.prepare(progress=progress)
-    model = task.model
-    audio = load_audio(path, model.sr)
-    if audio.size < MIN_SECONDS * model.sr:
-        raise AudioxError(f"audio file {str(path)!r} is too short: {audio.size / model.sr:.2f} s, "
-                          f"at least {MIN_SECONDS} s needed")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AudioxError(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from exc
+    task.prepare(progress=progress)
+    model = task.model
+    audio = resample(audio, file_sr, model.sr)
     example = Example(Path(path).stem, audio, model.sr)
     probabilities = model.predict_proba(audio)[0]
     index = int(np.argmax(probabilities)) if target is None else resolve_target(target, model.classes, task_spec)
-    factorization = explainer.factorize(model, example)
-    explanation = check_explanation(explainer.explain(model, example, factorization, index, seed),
-                                    factorization.n_components)
+    factorization = explainer.factorize_for(model, example, seed)
+    explanation = check_explanation(
+        explainer.explain(model, example, factorization, index, seed), factorization.n_components
+    )
     top = top_positive(explanation.components, explanation.weights, k)
-    hop = getattr(getattr(getattr(model, "frontend", None), "config", None), "hop_length", None)
+    uninformative = uninformative_because(explanation)
     wavs = {}
-    for name, part in listenable_parts(factorization, audio, top, hop).items():
+    for name, part in listenable_parts(factorization, model, audio, top).items():
         file = out / f"{name}.wav"
         wavs[file.name] = {"gain": write_wav(file, part, model.sr)}
+    if not wavs:
+        no_wavs = (
+            "none: no component has a positive weight"
+            if not top
+            else "none: spectral and time-frequency segments have no audio form"
+        )
     result = {
-        "file": str(path), "task": registry.canonical_spec(registry.tasks, task_spec),
+        "file": str(path),
+        "task": registry.canonical_spec(registry.tasks, task_spec),
         "explainer": registry.canonical_spec(registry.explainers, explainer_spec),
-        "task_valid": task.is_valid, "classes": list(model.classes),
-        "probabilities": [float(p) for p in probabilities], "target": index, "target_name": model.classes[index],
-        "components": list(explanation.components), "weights": [float(w) for w in explanation.weights],
-        "top_positive": top, "intercept": explanation.intercept, "surrogate_r2": explanation.score,
-        "n_model_calls": explanation.n_model_calls, "seconds": round(explanation.seconds, 4), "seed": seed,
-        "wavs": wavs or "none: only source and temporal factorizations have an audio form",
+        "task_valid": task.is_valid,
+        "classes": list(model.classes),
+        "probabilities": [float(p) for p in probabilities],
+        "target": index,
+        "target_name": model.classes[index],
+        "components": list(explanation.components),
+        "weights": [float(w) for w in explanation.weights],
+        "top_positive": top,
+        "informative": uninformative is None,
+        "not_informative_because": uninformative,
+        "intercept": explanation.intercept,
+        "surrogate_r2": explanation.score,
+        "n_model_calls": explanation.n_model_calls,
+        "seconds": round(explanation.seconds, 4),
+        "seed": seed,
+        "wavs": wavs or no_wavs,
     }
     (out / "explanation.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     return result

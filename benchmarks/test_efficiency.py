@@ -15,9 +15,9 @@ import time
 import numpy as np
 import pytest
 
-from audiox_bench.perturbation.prediction_cache import forget_predictions
-from audiox_bench.perturbation.masks import distinct_masks
 from audiox_bench.core.registry import explainers
+from audiox_bench.perturbation.masks import distinct_masks
+from audiox_bench.perturbation.prediction_cache import forget_predictions
 
 CASES = [
     ("vocals_task", "slime:content=zero"),
@@ -57,21 +57,40 @@ def test_explanation_efficiency(benchmark, request, task_fixture, spec):
 
     def explain_all():
         forget_predictions(model)  # cold: every distinct mask reaches the model
-        return [explainer.explain(model, e, f, 1 if task_fixture.startswith("vocals") else 0, seed=0)
-                for e, f in zip(examples, factorizations)]
+        return [
+            explainer.explain(model, e, f, 1 if task_fixture.startswith("vocals") else 0, seed=0)
+            for e, f in zip(examples, factorizations)
+        ]
 
     explanations = benchmark.pedantic(explain_all, rounds=3, iterations=1, warmup_rounds=1)
     whole = benchmark.stats.stats.median
+
     def model_seconds(network_only: bool) -> float:
-        return float(np.median([sum(forward_seconds(model, f, explainer.settings.masks(
-            f.n_components, np.random.default_rng(0)), network_only) for f in factorizations) for _ in range(3)]))
+        return float(
+            np.median(
+                [
+                    sum(
+                        forward_seconds(
+                            model, f, explainer.settings.masks(f.n_components, np.random.default_rng(0)), network_only
+                        )
+                        for f in factorizations
+                    )
+                    for _ in range(3)
+                ]
+            )
+        )
 
     forward_time, network_time = model_seconds(False), model_seconds(True)
     n_inputs = sum(x.n_model_calls for x in explanations)
-    benchmark.extra_info.update(efficiency=forward_time / whole, network_efficiency=network_time / whole,
-                                inputs_per_second=n_inputs / whole,
-                                seconds_per_explanation=whole / len(examples),
-                                model_calls_per_explanation=n_inputs / len(examples))
-    print(f"\n{task_fixture} {spec}: efficiency {forward_time / whole:.3f} (network alone {network_time / whole:.3f}), "
-          f"{n_inputs / whole:.0f} inputs/s, "
-          f"{whole / len(examples):.3f} s and {n_inputs / len(examples):.0f} model calls per explanation")
+    benchmark.extra_info.update(
+        efficiency=forward_time / whole,
+        network_efficiency=network_time / whole,
+        inputs_per_second=n_inputs / whole,
+        seconds_per_explanation=whole / len(examples),
+        model_calls_per_explanation=n_inputs / len(examples),
+    )
+    print(
+        f"\n{task_fixture} {spec}: efficiency {forward_time / whole:.3f} (network alone {network_time / whole:.3f}), "
+        f"{n_inputs / whole:.0f} inputs/s, "
+        f"{whole / len(examples):.3f} s and {n_inputs / len(examples):.0f} model calls per explanation"
+    )

@@ -6,9 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from audiox_bench.perturbation.masks import all_masks
 from audiox_bench.core.registry import explainers
-from audiox_bench.engine.runner import RunSpec, run_benchmark
+from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.runner import run_benchmark
+from audiox_bench.perturbation.masks import all_masks
 
 
 @pytest.mark.parametrize("thread", ["main", "worker"])
@@ -23,8 +24,12 @@ def test_inputs_per_second_by_batch_size(benchmark, vocals_task, batch_size, thr
             benchmark.pedantic(model.predict_features, args=(features,), rounds=3, iterations=1, warmup_rounds=1)
         else:
             with ThreadPoolExecutor(1) as worker:
-                benchmark.pedantic(lambda: worker.submit(model.predict_features, features).result(),
-                                   rounds=3, iterations=1, warmup_rounds=1)
+                benchmark.pedantic(
+                    lambda: worker.submit(model.predict_features, features).result(),
+                    rounds=3,
+                    iterations=1,
+                    warmup_rounds=1,
+                )
     finally:
         model.batch_size = previous
     rate = len(features) / benchmark.stats.stats.median
@@ -34,8 +39,12 @@ def test_inputs_per_second_by_batch_size(benchmark, vocals_task, batch_size, thr
 
 @pytest.mark.parametrize("n_examples", [10, 20, 40])
 def test_run_time_grows_linearly(benchmark, vocals_task, tmp_path_factory, n_examples):
-    spec = RunSpec(tasks=("vocals",), explainers=("slime", "slime:content=mean_inp"), metrics=("topk_overlap",),
-                   n_examples=n_examples)
+    spec = RunSpec(
+        tasks=("vocals",),
+        explainers=("slime", "slime:content=mean_inp"),
+        metrics=("topk_overlap",),
+        n_examples=n_examples,
+    )
 
     # Each run builds its task afresh (model from the disk cache, validity measured): a fixed cost per run.
     benchmark.pedantic(run_benchmark, args=(spec,), kwargs={"progress": False}, rounds=2, iterations=1)

@@ -64,15 +64,18 @@ class EnergyExplainer(Explainer):
         if factorization.domain == "audio":
             weights = np.sqrt(np.mean(flat**2, axis=1))
         else:  # features: a component's own region minus the fill, averaged
-            weights = np.mean(flat - factorization.compose(np.zeros((1, factorization.n_components), bool))
-                              .reshape(1, -1), axis=1)
-        return Explanation(tuple(factorization.names), weights, int(target),
-                           seconds=time.perf_counter() - start)
+            weights = np.mean(
+                flat - factorization.compose(np.zeros((1, factorization.n_components), bool)).reshape(1, -1), axis=1
+            )
+        return Explanation(tuple(factorization.names), weights, int(target), seconds=time.perf_counter() - start)
 
 
 if __name__ == "__main__":
-    records = audiox_bench.run(explainers=["energy", "audiolime"],
-                               metrics=["topk_overlap", "randomization_divergence:n_models=2,curve=false"],
-                               n_examples=20, progress=True)
+    records = audiox_bench.run(
+        explainers=["energy", "audiolime"],
+        metrics=["topk_overlap", "randomization_divergence:n_models=2,curve=false"],
+        n_examples=20,
+        progress=True,
+    )
     print(records.groupby("explainer")[["topk_overlap", "randomization_divergence"]].mean())
     print(records.attrs["leaderboard"].to_string(index=False))

@@ -1,7 +1,2 @@
-"""Built-in explainers. Importing this package registers them in :data:`audiox_bench.core.registry.explainers`."""
-
-from audiox_bench.explainers import (  # noqa: F401
-    audiolime,
-    baselines,
-    slime,
-)
+"""Built-in explainers: every module here is discovered and imported by
+:data:`audiox_bench.core.registry.explainers` on first lookup (a new explainer is one new file)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from audiox_bench.core.contracts import Classifier, Example, Explainer, Explanation, Factorization
+from audiox_bench.core.classifier import Classifier
+from audiox_bench.core.components import Factorization
+from audiox_bench.core.contracts import Example, Explainer, Explanation
 from audiox_bench.core.errors import NotApplicableError
-from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.core.registry import explainers, separators
 from audiox_bench.factorizations.sources import SourceFactorization
 from audiox_bench.perturbation.lime import LimeSettings, lime_explain
-from audiox_bench.core.registry import explainers, separators
+from audiox_bench.perturbation.prediction_cache import prediction_cache
 
 
 @explainers.register("audiolime")
@@ -55,12 +57,16 @@ class AudioLIME(Explainer):
 
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         if example.features is not None:
-            raise NotApplicableError(f"example {example.id!r} exists only as model features (a feature-domain edit), "
-                              "so it has no sources to separate; use the task's audio form (e.g. vocals:form=audio)")
+            raise NotApplicableError(
+                f"example {example.id!r} exists only as model features (a feature-domain edit), "
+                "so it has no sources to separate; use the task's audio form "
+                "(e.g. vocals:form=audio)"
+            )
         sources = self.separator.separate(example)
         key = f"{example.id}|sources:{self.separator_name}|{self.n_segments}"
         return SourceFactorization(sources, self.n_segments, key=key)
 
-    def explain(self, model: Classifier, example: Example, factorization: Factorization, target: int,
-                seed: int) -> Explanation:
+    def explain(
+        self, model: Classifier, example: Example, factorization: Factorization, target: int, seed: int
+    ) -> Explanation:
         return lime_explain(model, factorization, target, seed, self.settings, prediction_cache(model))

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from audiox_bench.models.torch_classifier import TorchClassifier
-from audiox_bench.core.contracts import Classifier, Example, Explainer, Explanation, Factorization
+from audiox_bench.core.classifier import Classifier, Differentiable, require
+from audiox_bench.core.components import Factorization, FeatureFactorization
+from audiox_bench.core.contracts import Example, Explainer, Explanation
 from audiox_bench.core.errors import NotApplicableError
-from audiox_bench.perturbation.prediction_cache import prediction_cache
-from audiox_bench.perturbation.masks import all_masks, distinct_masks
 from audiox_bench.core.registry import explainers
 from audiox_bench.core.spec import Spec
+from audiox_bench.perturbation.masks import all_masks, distinct_masks
+from audiox_bench.perturbation.prediction_cache import prediction_cache
 
 
 class OverExplainer(Explainer):
@@ -46,18 +47,31 @@ class OverExplainer(Explainer):
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         return self.over.factorize(model, example)
 
-    @staticmethod
-    def _scores(model: Classifier, factorization: Factorization, masks: np.ndarray, target: int) -> tuple[np.ndarray, int]:
-        """Target-class scores of masks (each distinct one evaluated once) and the new model calls."""
-        distinct = distinct_masks(masks)
-        probabilities, n_calls = prediction_cache(model).predict(model, factorization, distinct.masks)
-        return probabilities[distinct.inverse, target], n_calls
+    def factorize_for(self, model: Classifier, example: Example, seed: int) -> Factorization:
+        return self.over.factorize_for(model, example, seed)
 
     @staticmethod
-    def _explanation(factorization: Factorization, weights: np.ndarray, target: int, n_calls: int, start: float,
-                     **extra: Any) -> Explanation:
-        return Explanation(tuple(factorization.names), np.asarray(weights, dtype=np.float64), int(target),
-                           n_model_calls=n_calls, seconds=time.perf_counter() - start, extra=extra)
+    def _scores(
+        model: Classifier, factorization: Factorization, masks: np.ndarray, target: int
+    ) -> tuple[np.ndarray, int]:
+        """Target-class scores of masks (each distinct one evaluated once) and the number of distinct
+        masks (the model inputs the explanation needs)."""
+        distinct = distinct_masks(masks)
+        probabilities, _ = prediction_cache(model).predict(model, factorization, distinct.masks)
+        return probabilities[distinct.inverse, target], len(distinct.masks)
+
+    @staticmethod
+    def _explanation(
+        factorization: Factorization, weights: np.ndarray, target: int, n_calls: int, start: float, **extra: Any
+    ) -> Explanation:
+        return Explanation(
+            tuple(factorization.names),
+            np.asarray(weights, dtype=np.float64),
+            int(target),
+            n_model_calls=n_calls,
+            seconds=time.perf_counter() - start,
+            extra=extra,
+        )
 
 
 @explainers.register("random")
@@ -156,8 +170,9 @@ class KernelShapExplainer(OverExplainer):
 
     description = "Shapley values of the components (exact when enumerable, Kernel SHAP otherwise)"
 
-    def __init__(self, over: str = "audiolime", n_samples: int = 2048, max_exhaustive: int = 12,
-                 **factorization: Any) -> None:
+    def __init__(
+        self, over: str = "audiolime", n_samples: int = 2048, max_exhaustive: int = 12, **factorization: Any
+    ) -> None:
         super().__init__(over, **factorization)
         if n_samples < 2:
             raise ValueError("n_samples must be at least 2")
@@ -177,8 +192,15 @@ class KernelShapExplainer(OverExplainer):
             phi = kernel_shap_fit(masks, scores)
             exact = False
         empty = scores[np.flatnonzero(~masks.any(axis=1))[0]]
-        return Explanation(tuple(factorization.names), phi, int(target), intercept=float(empty),
-                           n_model_calls=n_calls, seconds=time.perf_counter() - start, extra={"exact": exact})
+        return Explanation(
+            tuple(factorization.names),
+            phi,
+            int(target),
+            intercept=float(empty),
+            n_model_calls=n_calls,
+            seconds=time.perf_counter() - start,
+            extra={"exact": exact},
+        )
 
 
 @explainers.register("gradient")
@@ -198,17 +220,18 @@ class GradientExplainer(OverExplainer):
 
     def explain(self, model, example, factorization, target, seed) -> Explanation:
         start = time.perf_counter()
-        if not isinstance(model, TorchClassifier):
-            raise NotApplicableError(f"gradient needs a torch model, not {type(model).__name__}")
-        regions = getattr(factorization, "regions", None)
-        if factorization.family != "segmentation" or regions is None:
+        network = require(model, Differentiable, "gradient")
+        if not isinstance(factorization, FeatureFactorization):
             raise NotApplicableError("gradient needs a segmentation of the model input (over=slime)")
-        features = torch.from_numpy(np.ascontiguousarray(factorization.features[None])).to(model.device)
+        features = torch.from_numpy(np.ascontiguousarray(factorization.features[None])).to(network.device)
         features.requires_grad_(True)
         with torch.enable_grad():
-            probability = torch.softmax(model.network(features), dim=1)[0, target]
+            probability = network.probabilities(network.logits(features))[0, target]
             (gradient,) = torch.autograd.grad(probability, features)
-        attribution = (gradient[0].cpu().numpy().astype(np.float64)
-                       * (factorization.features - factorization.fill).astype(np.float64))
-        weights = np.bincount(regions.ravel(), weights=attribution.ravel(), minlength=factorization.n_components)
+        attribution = gradient[0].cpu().numpy().astype(np.float64) * (
+            factorization.features - factorization.fill
+        ).astype(np.float64)
+        weights = np.bincount(
+            factorization.cell_map.ravel(), weights=attribution.ravel(), minlength=factorization.n_components
+        )
         return self._explanation(factorization, weights, target, 1, start)

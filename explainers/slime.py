@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiox_bench.core.contracts import (
-    Classifier,
-    Example,
-    Explainer,
-    Explanation,
-    Factorization,
-    model_input,
-)
-from audiox_bench.core.errors import AudioxError
-from audiox_bench.perturbation.prediction_cache import prediction_cache
-from audiox_bench.perturbation.lime import LimeSettings, lime_explain
-from audiox_bench.factorizations.contents import is_stochastic
+from audiox_bench.core.classifier import Classifier, FeatureClassifier, require
+from audiox_bench.core.components import Factorization
+from audiox_bench.core.contracts import Example, Explainer, Explanation, model_input
 from audiox_bench.core.registry import contents, explainers
 from audiox_bench.factorizations.segmentation import LAYOUTS, SegmentationFactorization
+from audiox_bench.perturbation.lime import LimeSettings, lime_explain
+from audiox_bench.perturbation.prediction_cache import prediction_cache
 
 
 @explainers.register("slime")
@@ -48,34 +41,49 @@ class SLIME(Explainer):
     family = "segmentation"
     description = "LIME over segments of the log-mel input, off segments filled with occlusion content"
 
-    def __init__(self, segmentation: str = "temporal", content: str = "zero", n_segments: int = 10,
-                 n_bands: int | None = None, n_time: int = 5, n_samples: int | None = None, max_exhaustive: int = 12,
-                 kernel_width: float = 0.25, distance: str = "cosine", alpha: float = 1.0) -> None:
+    def __init__(
+        self,
+        segmentation: str = "temporal",
+        content: str = "zero",
+        n_segments: int = 10,
+        n_bands: int | None = None,
+        n_time: int = 5,
+        n_samples: int | None = None,
+        max_exhaustive: int = 12,
+        kernel_width: float = 0.25,
+        distance: str = "cosine",
+        alpha: float = 1.0,
+    ) -> None:
         if segmentation not in LAYOUTS:
             raise ValueError(f"segmentation must be one of {', '.join(LAYOUTS)}, got {segmentation!r}")
         self.segmentation, self.content_name = segmentation, content
-        self.content = contents.get(content)
+        self.content = contents.build(content)
         self.n_time = n_segments if segmentation == "temporal" else n_time
         self.n_bands = n_bands if n_bands is not None else (4 if segmentation == "time_frequency" else 10)
         self.settings = LimeSettings(n_samples, max_exhaustive, kernel_width, distance, alpha)
 
-    def _factorization(self, model: Classifier, example: Example, seed: int) -> SegmentationFactorization:
-        try:
-            features = model_input(model, example)
-        except NotImplementedError as exc:
-            raise AudioxError(f"slime needs a model with a feature front end: {exc}") from exc
-        stochastic = is_stochastic(self.content)
-        rng = np.random.default_rng(seed if stochastic else 0)
-        fill = self.content(features, getattr(model, "feature_stats", None), rng)
+    def factorize_for(self, model: Classifier, example: Example, seed: int) -> SegmentationFactorization:
+        """The segmentation of ``example`` with this content's fill; a stochastic fill is drawn from
+        ``seed`` (and becomes part of the cache key)."""
+        features = model_input(require(model, FeatureClassifier, "slime"), example)
+        stochastic = self.content.stochastic
+        fill = self.content.fill(features, model.feature_stats, np.random.default_rng(seed if stochastic else 0))
         key = f"{example.id}|slime:{self.segmentation}:{self.n_bands}x{self.n_time}|{self.content_name}"
-        return SegmentationFactorization(features, fill, self.segmentation, self.n_time, self.n_bands,
-                                         key=key + (f"|seed{seed}" if stochastic else ""))
+        return SegmentationFactorization(
+            features,
+            fill,
+            self.segmentation,
+            self.n_time,
+            self.n_bands,
+            key=key + (f"|seed{seed}" if stochastic else ""),
+        )
 
     def factorize(self, model: Classifier, example: Example) -> Factorization:
-        return self._factorization(model, example, seed=0)
+        return self.factorize_for(model, example, seed=0)
 
-    def explain(self, model: Classifier, example: Example, factorization: Factorization, target: int,
-                seed: int) -> Explanation:
-        if is_stochastic(self.content):  # the fill is drawn from the explanation's seed
-            factorization = self._factorization(model, example, seed)
+    def explain(
+        self, model: Classifier, example: Example, factorization: Factorization, target: int, seed: int
+    ) -> Explanation:
+        if self.content.stochastic:  # the fill is drawn from the explanation's seed
+            factorization = self.factorize_for(model, example, seed)
         return lime_explain(model, factorization, target, seed, self.settings, prediction_cache(model))

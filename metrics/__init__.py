@@ -1,9 +1,2 @@
-"""Built-in metrics. Importing this package registers them in :data:`audiox_bench.core.registry.metrics`."""
-
-from audiox_bench.metrics import (  # noqa: F401
-    faithfulness,
-    label_flip,
-    randomization,
-    stability,
-    topk,
-)
+"""Built-in metrics: every module here is discovered and imported by :data:`audiox_bench.core.registry.metrics`
+on first lookup (a new metric is one new file)."""

@@ -3,13 +3,19 @@ fidelity of LIME's surrogate (audioLIME paper, Fig. 4b)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 from scipy import stats
 
-from audiox_bench.core.contracts import Metric, MetricInput
-from audiox_bench.perturbation.prediction_cache import prediction_cache
-from audiox_bench.perturbation.masks import distinct_masks
+from audiox_bench.core.contracts import Figure, Metric, MetricInput
+from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import metrics
+from audiox_bench.perturbation.masks import distinct_masks
+from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.results.plots import figure_path, values_by_explainer, violins
 
 
 def random_subsets(n_components: int, n_runs: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -69,6 +75,22 @@ class FaithfulnessCorrelation(Metric):
         sums = subsets @ np.asarray(item.explanation.weights, dtype=np.float64)
         return {self.name: pearson_or_none(drops, sums)}
 
+    def plot(
+        self, plt: Any, task: str, records: Sequence[Record], group_rows: Sequence[GroupRow], out: Path
+    ) -> list[Figure]:
+        """``faithfulness_<task>.png``: per-instance correlations per configuration."""
+        values = values_by_explainer(records, self.name)
+        if not values:
+            return [Figure(f"faithfulness ({task})", skipped="faithfulness is undefined on every instance")]
+        path = violins(
+            plt,
+            values,
+            "Pearson r (score drop vs summed weights)",
+            f"{task}: faithfulness correlation per configuration",
+            figure_path(out, "faithfulness", task),
+        )
+        return [Figure(f"faithfulness ({task})", path)]
+
 
 @metrics.register("surrogate_fidelity")
 class SurrogateFidelity(Metric):
@@ -79,9 +101,12 @@ class SurrogateFidelity(Metric):
     name = "surrogate_fidelity"
     higher_is_better = True
     description = "weighted R^2 of the local surrogate (and surrogate-model correlation); none without one"
+    value_roles = (("correlation", "score"),)
 
     def score(self, item: MetricInput) -> dict[str, float | None]:
         r2 = item.explanation.score
         correlation = item.explanation.extra.get("surrogate_correlation") if r2 is not None else None
-        return {self.name: None if r2 is None else float(r2),
-                f"{self.name}.correlation": None if correlation is None else float(correlation)}
+        return {
+            self.name: None if r2 is None else float(r2),
+            f"{self.name}.correlation": None if correlation is None else float(correlation),
+        }

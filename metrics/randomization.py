@@ -6,15 +6,25 @@ from __future__ import annotations
 
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 from scipy.spatial import distance
 
-from audiox_bench.core.contracts import Classifier, Metric, MetricInput
+from audiox_bench.core.classifier import Classifier, LayerRandomizable, require
+from audiox_bench.core.contracts import Figure, Metric, MetricInput
+from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import metrics
+from audiox_bench.results.plots import (
+    explainer_ticks,
+    figure_path,
+    natural_order,
+    save,
+    values_by_explainer,
+)
 
 
 def rank_divergence(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -65,9 +75,11 @@ class RandomizationDivergence(Metric):
     name = "randomization_divergence"
     higher_is_better = True
     description = "1 - Spearman between explanations of the trained and of parameter-randomized models"
+    value_roles = (("js", "score"), ("layers*", "diagnostic"), ("entropy_*", "diagnostic"))
 
-    def __init__(self, n_models: int = 10, order: str = "cascading", layers: int | None = None,
-                 curve: bool = True) -> None:
+    def __init__(
+        self, n_models: int = 10, order: str = "cascading", layers: int | None = None, curve: bool = True
+    ) -> None:
         if n_models < 1:
             raise ValueError("n_models must be at least 1")
         self.n_models, self.order, self.layers, self.curve = int(n_models), order, layers, bool(curve)
@@ -80,7 +92,7 @@ class RandomizationDivergence(Metric):
         self.__dict__.update(state)
         self._models = weakref.WeakKeyDictionary()
 
-    def _randomized(self, model: Classifier, order: str, layers: int | None, seed: int) -> Classifier:
+    def _randomized(self, model: LayerRandomizable, order: str, layers: int | None, seed: int) -> Classifier:
         """Randomized copies are built once per (model, order, layers, seed) and kept with the model."""
         cache = self._models.setdefault(model, {})
         key = (order, layers, seed)
@@ -97,33 +109,35 @@ class RandomizationDivergence(Metric):
     def score(self, item: MetricInput) -> dict[str, Any]:
         if item.explainer is None:
             return {self.name: None}
-        try:
-            randomized = [self._randomized(item.model, self.order, self.layers, s) for s in range(self.n_models)]
-        except NotImplementedError:
-            return {self.name: None}  # the model cannot be randomized: undefined, not zero
+        model = require(item.model, LayerRandomizable, "randomization_divergence")
+        randomized = [self._randomized(model, self.order, self.layers, s) for s in range(self.n_models)]
         divergences, top1 = [], []
-        for model in randomized:
-            value, weights = self._divergence(item, model)
+        for copy in randomized:
+            value, weights = self._divergence(item, copy)
             divergences.append(value)
             top1.append(int(np.argmax(weights)))
         defined = [v for v in divergences if v is not None]
         values: dict[str, Any] = {self.name: float(np.mean(defined)) if defined else None}
-        if self.curve and hasattr(item.model, "n_layers"):
-            for count in range(1, item.model.n_layers() + 1):
-                model = self._randomized(item.model, "cascading", count, 0)
-                values[f"{self.name}.layers{count}"] = self._divergence(item, model)[0]
-        values["_top1"] = {"trained": int(np.argmax(item.explanation.weights)), "randomized": top1,
-                           "n_components": len(item.explanation.weights)}
+        if self.curve:
+            for count in range(1, model.n_layers() + 1):
+                values[f"{self.name}.layers{count}"] = self._divergence(
+                    item, self._randomized(model, "cascading", count, 0)
+                )[0]
+        values["_top1"] = {
+            "trained": int(np.argmax(item.explanation.weights)),
+            "randomized": top1,
+            "n_components": len(item.explanation.weights),
+        }
         return values
 
-    def summarize(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def summarize(self, records: Sequence[Record]) -> list[GroupRow]:
         trained: dict[tuple[str, str], Counter] = defaultdict(Counter)
         randomized: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for record in records:
-            top1 = (record.get("metric_data") or {}).get("_top1")
+            top1 = record.metric_data.get("_top1")
             if not top1:
                 continue
-            names, cell = record["components"], (record["task"], record["explainer"])
+            names, cell = record.components, (record.task, record.explainer)
             trained[cell][names[top1["trained"]]] += 1  # by name: examples may have different components
             randomized[cell].update(names[i] for i in top1["randomized"])
         rows = []
@@ -131,8 +145,70 @@ class RandomizationDivergence(Metric):
             bins = sorted(set(trained[cell]) | set(randomized[cell]))
             p = np.array([trained[cell][b] for b in bins])
             q = np.array([randomized[cell][b] for b in bins])
-            rows.append({"task": cell[0], "explainer": cell[1], "example_id": "(dataset)", "repeat": None,
-                         "metrics": {f"{self.name}.js": js_divergence(p, q),
-                                     f"{self.name}.entropy_trained": normalised_entropy(p, len(bins)),
-                                     f"{self.name}.entropy_randomized": normalised_entropy(q, len(bins))}})
+            rows.append(
+                GroupRow(
+                    cell[0],
+                    cell[1],
+                    "(dataset)",
+                    None,
+                    {
+                        f"{self.name}.js": js_divergence(p, q),
+                        f"{self.name}.entropy_trained": normalised_entropy(p, len(bins)),
+                        f"{self.name}.entropy_randomized": normalised_entropy(q, len(bins)),
+                    },
+                )
+            )
         return rows
+
+    def plot(
+        self, plt: Any, task: str, records: Sequence[Record], group_rows: Sequence[GroupRow], out: Path
+    ) -> list[Figure]:
+        """``randomization_<task>.png``: mean divergence per configuration (with the cascading layer curve
+        when the run computed it): an explanation that does not move when the model is randomized does
+        not explain the model (Adebayo et al. 2018)."""
+        values = values_by_explainer(records, self.name)
+        if not values:
+            return [
+                Figure(
+                    f"randomization ({task})",
+                    skipped="no explanation of this task was recomputed on "
+                    "randomized models (the model cannot be randomized, or no value was defined)",
+                )
+            ]
+        explainers = natural_order(values)
+        curves = {
+            e: sorted((int(k.rsplit("layers", 1)[1]), v) for k, v in _curve_means(records, e).items())
+            for e in explainers
+        }
+        has_curve = any(curves.values())
+        fig, axes = plt.subplots(1, 2 if has_curve else 1, figsize=(13 if has_curve else 7, 4.5), squeeze=False)
+        ax = axes[0, 0]
+        means = [np.mean(values[e]) for e in explainers]
+        spread = [np.std(values[e]) for e in explainers]
+        ax.bar(np.arange(len(explainers)), means, yerr=spread, capsize=3)
+        explainer_ticks(ax, explainers)
+        ax.set_ylabel("1 - Spearman (trained vs randomized)")
+        ax.set_title(f"{task}: parameter randomization (higher: depends on the model)")
+        legend = []
+        if has_curve:
+            curve_ax = axes[0, 1]
+            for explainer in explainers:
+                if curves[explainer]:
+                    layers, divergence = zip(*curves[explainer])
+                    curve_ax.plot(layers, divergence, marker="o", label=explainer)
+            curve_ax.set_xlabel("top layers randomized (cascading)")
+            curve_ax.set_ylabel("1 - Spearman")
+            curve_ax.set_title("layer-wise curve")
+            legend = [curve_ax]
+        return [Figure(f"randomization ({task})", save(fig, figure_path(out, "randomization", task), legend))]
+
+
+def _curve_means(records: Sequence[Record], explainer: str) -> dict[str, float]:
+    """Mean of each ``.layersL`` value of ``explainer`` over its records."""
+    sums: dict[str, list[float]] = defaultdict(list)
+    for record in records:
+        if record.explainer == explainer:
+            for key, value in record.metrics.items():
+                if ".layers" in key and value is not None:
+                    sums[key].append(value)
+    return {key: float(np.mean(v)) for key, v in sums.items()}

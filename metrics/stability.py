@@ -11,15 +11,18 @@ Both compare the top-k components of several explanations of one instance, read 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from audiox_bench.metrics.topk import top_k
-
 from audiox_bench.core import registry
-from audiox_bench.core.contracts import GroupMetric
+from audiox_bench.core.contracts import Figure, GroupMetric
+from audiox_bench.core.parameters import constructor_keywords
+from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import metrics
 from audiox_bench.core.spec import Spec, parse_spec
+from audiox_bench.metrics.topk import top_k
+from audiox_bench.results.plots import figure_path, values_by_explainer, violins
 
 
 def unique_in_top_k(rankings: Sequence[tuple[Sequence[str], Sequence[float]]], k: int) -> int:
@@ -35,8 +38,8 @@ def common_in_top_k(a: tuple[Sequence[str], Sequence[float]], b: tuple[Sequence[
     return len(set(top_k(*a, k)) & set(top_k(*b, k)))
 
 
-def _ranking(record: Mapping[str, Any]) -> tuple[Sequence[str], Sequence[float]]:
-    return record["components"], record["weights"]
+def _ranking(record: Record) -> tuple[Sequence[str], Sequence[float]]:
+    return record.components or [], record.weights or []
 
 
 @metrics.register("stability")
@@ -60,17 +63,32 @@ class Stability(GroupMetric):
             raise ValueError("k must be at least 1")
         self.k = int(k)
 
-    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    def score_records(self, records: Sequence[Record]) -> list[GroupRow]:
+        groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
         for record in records:
-            groups[(record["task"], record["explainer"], record["example_id"])].append(record)
+            groups[(record.task, record.explainer, record.example_id)].append(record)
         rows = []
         for (task, explainer, example_id), group in sorted(groups.items()):
-            group = sorted(group, key=lambda r: int(r["repeat"]))
+            group = sorted(group, key=lambda r: r.repeat)
             value = unique_in_top_k([_ranking(r) for r in group], self.k) if len(group) >= 2 else None
-            rows.append({"task": task, "explainer": explainer, "example_id": example_id, "repeat": None,
-                         "metrics": {self.name: value}})
+            rows.append(GroupRow(task, explainer, example_id, None, {self.name: value}))
         return rows
+
+    def plot(
+        self, plt: Any, task: str, records: Sequence[Record], group_rows: Sequence[GroupRow], out: Path
+    ) -> list[Figure]:
+        """``stability_<task>.png``: U_n violins per configuration (Mishra et al. 2020, Figs. 3 and 5)."""
+        values = values_by_explainer(group_rows, self.name)
+        if not values:
+            return [Figure(f"stability ({task})", skipped="U_n needs --repeats 2 or more")]
+        path = violins(
+            plt,
+            values,
+            f"U_n: unique components in the repeats' top-{self.k}",
+            f"{task}: stability per configuration (lower is more stable)",
+            figure_path(out, "stability", task),
+        )
+        return [Figure(f"stability ({task})", path)]
 
 
 @metrics.register("content_agreement")
@@ -91,6 +109,7 @@ class ContentAgreement(GroupMetric):
     name = "content_agreement"
     higher_is_better = True
     description = "share of the top-k shared with the same explainer using the reference content (zero)"
+    value_roles = (("n_ce", "diagnostic"),)
 
     def __init__(self, reference: str = "zero", k: int = 3) -> None:
         if k < 1:
@@ -102,26 +121,34 @@ class ContentAgreement(GroupMetric):
         """Canonical SPEC of the reference configuration, or None if the explainer has no content
         parameter or already uses the reference."""
         spec = parse_spec(explainer_spec)
-        keywords = registry.constructor_keywords(registry.explainers.get(spec.name)) or []
+        keywords = constructor_keywords(registry.explainers.get(spec.name)) or []
         if "content" not in keywords:
             return None
-        reference = registry.canonical_spec(registry.explainers, Spec(spec.name, {**spec.params, "content": self.reference}))
+        reference = registry.canonical_spec(
+            registry.explainers, Spec(spec.name, {**spec.params, "content": self.reference})
+        )
         return None if reference == registry.canonical_spec(registry.explainers, spec) else reference
 
     def companions(self, explainer_spec: str) -> list[str]:
         reference = self._reference_of(explainer_spec)
         return [] if reference is None else [reference]
 
-    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        index = {(r["task"], r["explainer"], r["example_id"], int(r["repeat"])): r for r in records}
-        references = {name: self._reference_of(name) for name in {r["explainer"] for r in records}}
+    def score_records(self, records: Sequence[Record]) -> list[GroupRow]:
+        index = {r.key: r for r in records}
+        references = {name: self._reference_of(name) for name in {r.explainer for r in records}}
         rows = []
         for (task, explainer, example_id, repeat), record in sorted(index.items()):
             if references[explainer] is None:
                 continue
             other = index.get((task, references[explainer], example_id, repeat))
             n_ce = None if other is None else common_in_top_k(_ranking(record), _ranking(other), self.k)
-            rows.append({"task": task, "explainer": explainer, "example_id": example_id, "repeat": repeat,
-                         "metrics": {self.name: None if n_ce is None else n_ce / self.k,
-                                     f"{self.name}.n_ce": n_ce}})
+            rows.append(
+                GroupRow(
+                    task,
+                    explainer,
+                    example_id,
+                    repeat,
+                    {self.name: None if n_ce is None else n_ce / self.k, f"{self.name}.n_ce": n_ce},
+                )
+            )
         return rows

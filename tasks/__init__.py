@@ -1,7 +1,2 @@
-"""Built-in tasks. Importing this package registers them in :data:`audiox_bench.core.registry.tasks`."""
-
-from audiox_bench.tasks import (
-    adversarial,  # noqa: F401
-    confound,  # noqa: F401
-    vocals,  # noqa: F401
-)
+"""Built-in tasks: every module here is discovered and imported by :data:`audiox_bench.core.registry.tasks`
+on first lookup (a new task is one new file). ``common/`` holds what the built-in tasks share."""

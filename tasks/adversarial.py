@@ -13,13 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from audiox_bench.tasks.vocals import SR, VocalInjectionTask
 
-from audiox_bench.tasks.common.attack import AttackResult, AttackSettings, region_attack
-from audiox_bench.core.contracts import Example, Factorization, GroundTruth
+from audiox_bench.core.classifier import Differentiable, require
+from audiox_bench.core.components import Factorization, FeatureFactorization
+from audiox_bench.core.contracts import Example, GroundTruth, Perturbation
 from audiox_bench.core.registry import tasks
-from audiox_bench.factorizations.segmentation import LAYOUTS, region_map, segment_sample_bounds
 from audiox_bench.core.task import Task, ValidityCheck
+from audiox_bench.factorizations.segmentation import LAYOUTS, segment_components, segment_layout
+from audiox_bench.tasks.common.attack import AttackResult, AttackSettings, region_attack
+from audiox_bench.tasks.vocals import SR, VocalInjectionTask
 
 DIRECTIONS = {"to_vocals": (0, 1), "to_no_vocals": (1, 0)}  # (clean label, adversarial label)
 DOMAINS = ("features", "audio")
@@ -56,15 +58,28 @@ class AdversarialRegionsTask(Task):
         by default the ``vocals`` task's model, shared through the cache.
     """
 
-    description = "perturbation confined to k known regions flips the singing-voice detector"
-    reference = ("Praher, Prinz, Flexer, Widmer. On the Veracity of Local, Model-agnostic Explanations in Audio "
-                 "Classification. ISMIR 2021")
-    truth = "the perturbed regions (tK for temporal segmentations, fBtK for time-frequency grids of the same shape)"
+    reference = (
+        "Praher, Prinz, Flexer, Widmer. On the Veracity of Local, Model-agnostic Explanations in Audio "
+        "Classification. ISMIR 2021"
+    )
 
-    def __init__(self, direction: str = "to_vocals", layout: str = "temporal", n_regions: int = 3, n_time: int = 10,
-                 n_bands: int = 4, domain: str = "features", alpha: float = 100.0, learning_rate: float | None = None,
-                 epsilon: float | None = None, max_steps: int = 300, n_validity: int = 50, seed: int = 0,
-                 device: str = "cpu", **detector: Any) -> None:
+    def __init__(
+        self,
+        direction: str = "to_vocals",
+        layout: str = "temporal",
+        n_regions: int = 3,
+        n_time: int = 10,
+        n_bands: int = 4,
+        domain: str = "features",
+        alpha: float = 100.0,
+        learning_rate: float | None = None,
+        epsilon: float | None = None,
+        max_steps: int = 300,
+        n_validity: int = 50,
+        seed: int = 0,
+        device: str = "cpu",
+        **detector: Any,
+    ) -> None:
         super().__init__()
         unknown = [key for key in detector if not key.startswith("detector_")]
         if unknown:
@@ -84,35 +99,36 @@ class AdversarialRegionsTask(Task):
             raise ValueError("n_validity must be at least 2")
         self.direction, self.layout, self.domain = direction, layout, domain
         self.n_regions, self.n_time, self.n_bands = int(n_regions), int(n_time), int(n_bands)
-        self.settings = AttackSettings(alpha, learning_rate or (0.05 if domain == "features" else 0.002),
-                                       epsilon or (3.0 if domain == "features" else 0.1), int(max_steps))
+        self.region_layout = segment_layout(layout, self.n_time, self.n_bands)
+        self.settings = AttackSettings(
+            alpha,
+            learning_rate or (0.05 if domain == "features" else 0.002),
+            epsilon or (3.0 if domain == "features" else 0.1),
+            int(max_steps),
+        )
         self.n_validity, self.seed, self.device = int(n_validity), int(seed), device
         self.clean_label, self.adversarial_label = DIRECTIONS[direction]
-        self.detector = VocalInjectionTask(seed=seed, device=device,
-                                           **{key[len("detector_"):]: value for key, value in detector.items()})
+        self.detector = VocalInjectionTask(
+            seed=seed, device=device, **{key[len("detector_") :]: value for key, value in detector.items()}
+        )
         self._attacks: dict[int, Example | None] = {}
 
     transient_attributes = ("_attacks",)
 
     # -- data --------------------------------------------------------------------------------
     def _clean(self, index: int) -> tuple[np.ndarray, np.random.Generator]:
-        bed, vocal, rng = self.detector._excerpt("adversarial", index)
+        bed, vocal, rng = self.detector.excerpts.excerpt("adversarial", index)
         return (bed + vocal if self.clean_label == 1 else bed), rng
 
-    def region_names(self) -> tuple[str, ...]:
-        if self.layout == "temporal":
-            return tuple(f"t{k}" for k in range(self.n_time))
-        return tuple(f"f{b}t{k}" for b in range(self.n_bands) for k in range(self.n_time))
-
     def _mask(self, chosen: list[int], features: np.ndarray, n_samples: int) -> np.ndarray:
-        regions, _ = region_map(*features.shape, self.layout, self.n_time, self.n_bands)
+        """Where the perturbation may be non-zero, in its domain."""
+        cell_map, components = segment_components(*features.shape, self.region_layout)
         if self.domain == "features":
-            return np.isin(regions, chosen).astype(np.float32)
-        hop = self.model.frontend.config.hop_length
-        bounds = segment_sample_bounds(features.shape[1], self.n_time, n_samples, hop)
+            return np.isin(cell_map, chosen).astype(np.float32)
         mask = np.zeros(n_samples, np.float32)
         for k in chosen:
-            mask[bounds[k] : bounds[k + 1]] = 1.0
+            start, end = self.model.frame_sample_bounds(np.array(components[k].frames), features.shape[1], n_samples)
+            mask[start:end] = 1.0
         return mask
 
     def _attack(self, index: int) -> Example | None:
@@ -120,34 +136,64 @@ class AdversarialRegionsTask(Task):
         attack failed). Deterministic; computed once."""
         if index in self._attacks:
             return self._attacks[index]
-        model = self.model
+        model = require(self.model, Differentiable, "the adversarial task")
         audio, rng = self._clean(index)
         features = model.features(audio)[0]
         example = None
         if int(model.predict_features(features).argmax(1)[0]) == self.clean_label:
-            names = self.region_names()
-            chosen = sorted(int(k) for k in rng.choice(len(names), self.n_regions, replace=False))
+            n_regions = self.region_layout.n_time * self.region_layout.n_bands
+            chosen = sorted(int(k) for k in rng.choice(n_regions, self.n_regions, replace=False))
             clean = features if self.domain == "features" else audio
-            result = region_attack(model, clean, self._mask(chosen, features, audio.size), self.adversarial_label,
-                                   self.domain, self.settings)
-            example = self._example(index, audio, clean, result, [names[k] for k in chosen])
+            result = region_attack(
+                model,
+                clean,
+                self._mask(chosen, features, audio.size),
+                self.adversarial_label,
+                self.domain,
+                self.settings,
+            )
+            example = self._example(index, audio, clean, result, chosen)
         self._attacks[index] = example
         return example
 
-    def _example(self, index: int, audio: np.ndarray, clean: np.ndarray, result: AttackResult,
-                 regions: list[str]) -> Example:
-        meta: dict[str, Any] = {"regions": regions, "layout": self.layout, "n_time": self.n_time,
-                                "n_bands": self.n_bands, "domain": self.domain, "direction": self.direction,
-                                "clean_label": self.clean_label, "adversarial_label": self.adversarial_label,
-                                "success": result.success, "snr_db": result.snr_db, "steps": result.steps,
-                                "attack_seconds": result.seconds, "index": index}
-        arrays = {"clean": clean, "perturbation": result.perturbation}
+    def _example(
+        self, index: int, audio: np.ndarray, clean: np.ndarray, result: AttackResult, chosen: list[int]
+    ) -> Example:
+        """The adversarial example: the perturbed input, the typed perturbation, and what to report."""
+        regions = tuple(divmod(k, self.region_layout.n_time) for k in chosen)  # (band, time) of each region
+        perturbation = Perturbation(
+            self.domain,
+            clean,
+            result.perturbation,
+            self.region_layout,
+            regions,
+            self.clean_label,
+            self.adversarial_label,
+        )
+        meta: dict[str, Any] = {
+            "regions": [list(r) for r in regions],
+            "layout": self.layout,
+            "domain": self.domain,
+            "direction": self.direction,
+            "success": result.success,
+            "snr_db": result.snr_db,
+            "steps": result.steps,
+            "attack_seconds": result.seconds,
+            "index": index,
+        }
         example_id = f"{self.direction}-{index:04d}"
         if self.domain == "features":
-            return Example(example_id, audio, SR, self.clean_label, None, meta, features=clean + result.perturbation,
-                           arrays=arrays)
-        return Example(example_id, (audio + result.perturbation).astype(np.float32), SR, self.clean_label, None,
-                       meta, arrays=arrays)
+            return Example(
+                example_id,
+                audio,
+                SR,
+                self.clean_label,
+                None,
+                meta,
+                features=perturbation.perturbed,
+                perturbation=perturbation,
+            )
+        return Example(example_id, perturbation.perturbed, SR, self.clean_label, None, meta, perturbation=perturbation)
 
     def _attacked(self, n: int, successful_only: bool) -> tuple[list[Example], int]:
         """The first ``n`` attacked examples (only successful ones if asked), and how many were attacked."""
@@ -165,11 +211,14 @@ class AdversarialRegionsTask(Task):
         """The first ``n`` successful adversarial examples (attacks that failed are counted, not served)."""
         kept, attacked = self._attacked(n, successful_only=True)
         snrs = [e.meta["snr_db"] for e in kept]
-        self.selection = {"attacked": attacked, "successful": len(kept),
-                          "success_rate": len(kept) / attacked if attacked else None,
-                          "mean_snr_db": float(np.mean(snrs)) if snrs else None,
-                          "mean_attack_seconds": float(np.mean([e.meta["attack_seconds"] for e in kept])) if kept
-                          else None, "domain": self.domain}
+        self.selection = {
+            "attacked": attacked,
+            "successful": len(kept),
+            "success_rate": len(kept) / attacked if attacked else None,
+            "mean_snr_db": float(np.mean(snrs)) if snrs else None,
+            "mean_attack_seconds": float(np.mean([e.meta["attack_seconds"] for e in kept])) if kept else None,
+            "domain": self.domain,
+        }
         return kept
 
     # -- model and validity --------------------------------------------------------------------
@@ -182,21 +231,36 @@ class AdversarialRegionsTask(Task):
         successes = [e for e in attempts if e.meta["success"]]
         rate = len(successes) / len(attempts) if attempts else 0.0
         checks = [ValidityCheck(f"attack_success_rate_{self.direction}", rate, 0.9, ">=")]
-        card = {**self.detector.model_card, "attack": {
-            "settings": self.settings.__dict__, "direction": self.direction, "layout": self.layout,
-            "n_regions": self.n_regions, "domain": self.domain, "attempted": len(attempts),
-            "success_rate": rate,
-            "mean_snr_db": float(np.mean([e.meta["snr_db"] for e in successes])) if successes else None,
-            "mean_steps": float(np.mean([e.meta["steps"] for e in successes])) if successes else None,
-            "mean_seconds_per_attack": float(np.mean([e.meta["attack_seconds"] for e in attempts])) if attempts
-            else None}}
+        card = {
+            **self.detector.model_card,
+            "attack": {
+                "settings": self.settings.__dict__,
+                "direction": self.direction,
+                "layout": self.layout,
+                "n_regions": self.n_regions,
+                "domain": self.domain,
+                "attempted": len(attempts),
+                "success_rate": rate,
+                "mean_snr_db": float(np.mean([e.meta["snr_db"] for e in successes])) if successes else None,
+                "mean_steps": float(np.mean([e.meta["steps"] for e in successes])) if successes else None,
+                "mean_seconds_per_attack": float(np.mean([e.meta["attack_seconds"] for e in attempts]))
+                if attempts
+                else None,
+            },
+        }
         self._set_prepared(self.detector.model, checks, card)
 
     # -- truth ---------------------------------------------------------------------------------
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
-        regions = example.meta.get("regions")
-        if not regions or factorization.family != "segmentation":
+        """The perturbed regions, for segmentations on the grid they were drawn on."""
+        perturbation = example.perturbation
+        if (
+            perturbation is None
+            or not isinstance(factorization, FeatureFactorization)
+            or factorization.layout != perturbation.layout
+        ):
             return None
-        if getattr(factorization, "layout", None) != self.layout or tuple(factorization.names) != self.region_names():
-            return None
-        return GroundTruth(frozenset(regions), "the perturbed regions")
+        regions = set(perturbation.regions)
+        return GroundTruth(
+            factorization.names_where(lambda c: (c.band or 0, c.time) in regions), "the perturbed regions"
+        )

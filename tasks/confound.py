@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiox_bench.core.contracts import Example, Factorization, GroundTruth
-from audiox_bench.models.frontends import FeatureStats, LogMel, LogMelConfig
-from audiox_bench.models.store import cached_classifier
-from audiox_bench.models.networks import build_network
+from audiox_bench.core.components import Factorization
+from audiox_bench.core.contracts import Example, GroundTruth
 from audiox_bench.core.registry import tasks
-from audiox_bench.tasks.common.stem_banks import db_gain, stem_banks
-from audiox_bench.core.task import TrainedModelTask, ValidityCheck
+from audiox_bench.core.task import ValidityCheck
+from audiox_bench.models.frontends import LogMel, LogMelConfig
+from audiox_bench.models.networks import build_network
+from audiox_bench.models.store import cached_classifier
 from audiox_bench.models.training import TrainingConfig, fit_classifier
+from audiox_bench.tasks.common.stem_banks import StemBankSet, bank_sizes, db_gain
+from audiox_bench.tasks.common.trained import TrainedModelTask
 
 CLASSES = ("guitar", "piano")
 SPLITS = ("t_dr-pno", "t_dr-gtr")
@@ -64,9 +66,7 @@ class ConfoundTask(TrainedModelTask):
         Torch device for training and inference.
     """
 
-    description = "guitar vs piano, drums confounded with guitar in training"
     reference = "Haunschmid, Manilow, Widmer. audioLIME: Listenable Explanations Using Source Separation. 2020"
-    truth = "the drums source (drums@tK for sources x time; percussive for HPSS)"
 
     def __init__(
         self,
@@ -89,33 +89,33 @@ class ConfoundTask(TrainedModelTask):
             raise ValueError(f"mix must be one of {', '.join(MIXES)}, got {mix!r}")
         self.split, self.mix = split, mix
         self.roles = MIXES[mix]
+        self.banks = StemBankSet(self.roles, bank_sizes(self.n_stems), self.seed, SR, DURATION)
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=128)
 
     # -- data ------------------------------------------------------------------------------------
-    def _bank(self, split: str, progress: bool) -> dict[str, np.ndarray]:
-        if split not in self._banks:
-            self._banks[split] = stem_banks(self.roles, split, self.bank_sizes[split], self.seed, SR, DURATION, progress)
-        return self._banks[split]
-
-    def _mix(self, banks: dict[str, np.ndarray], rng: np.random.Generator, label: int, drums: bool) -> dict[str, np.ndarray]:
-        roles = [CLASSES[label], "bass"] + (["drums"] if drums else []) + (["strings"] if "strings" in self.roles else [])
+    def _mix(
+        self, banks: dict[str, np.ndarray], rng: np.random.Generator, label: int, drums: bool
+    ) -> dict[str, np.ndarray]:
+        roles = (
+            [CLASSES[label], "bass"] + (["drums"] if drums else []) + (["strings"] if "strings" in self.roles else [])
+        )
         stems = {}
         for role in roles:
             bank = banks[role]
             stems[role] = bank[int(rng.integers(len(bank)))] * np.float32(db_gain(rng, *GAINS_DB[role]))
         return stems
 
-    def _clip(self, split: str, index: int, progress: bool = False) -> tuple[dict[str, np.ndarray], int, bool]:
+    def _clip(self, split: str, index: int) -> tuple[dict[str, np.ndarray], int, bool]:
         """Stems, label and drum presence of clip ``index`` of ``split`` (train, val, or a test split)."""
         bank_split = split if split in ("train", "val") else "test"
         code = {"train": 1, "val": 2, "t_dr-gtr": 3, "t_dr-pno": 4}[split]
         rng = np.random.default_rng([self.seed, code, index])
         label = index % 2  # classes 50:50, alternating
         drums = (label == 0) if split != "t_dr-pno" else (label == 1)
-        return self._mix(self._bank(bank_split, progress), rng, label, drums), label, drums
+        return self._mix(self.banks.split(bank_split), rng, label, drums), label, drums
 
-    def _audio_set(self, split: str, n: int, progress: bool) -> tuple[np.ndarray, np.ndarray]:
-        clips = [self._clip(split, i, progress) for i in range(n)]
+    def _audio_set(self, split: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        clips = [self._clip(split, i) for i in range(n)]
         audio = np.stack([mixdown(stems) for stems, _, _ in clips])
         return audio, np.array([label for _, label, _ in clips])
 
@@ -124,8 +124,16 @@ class ConfoundTask(TrainedModelTask):
         for i in range(n):
             stems, label, drums = self._clip(self.split, i)
             audio = mixdown(stems)
-            out.append(Example(f"{self.split}-{i:04d}", audio, SR, label, stems,
-                               {"split": self.split, "has_drums": drums, "mix": self.mix}))
+            out.append(
+                Example(
+                    f"{self.split}-{i:04d}",
+                    audio,
+                    SR,
+                    label,
+                    stems,
+                    {"split": self.split, "has_drums": drums, "mix": self.mix},
+                )
+            )
         return out
 
     # -- model ---------------------------------------------------------------------------------
@@ -134,44 +142,63 @@ class ConfoundTask(TrainedModelTask):
         return network, LogMel(self.frontend_config)
 
     def _accuracy(self, model, split: str) -> float:
-        audio, labels = self._audio_set(split, self.n_validity, progress=False)
+        audio, labels = self._audio_set(split, self.n_validity)
         return float(np.mean(model.predict_proba(audio).argmax(1) == labels))
 
     def prepare(self, progress: bool = True) -> None:
         if self._model is not None:
             return
-        self._progress = progress
+        self._progress = self.banks.progress = progress
         self._prepare_first_valid(self._build, range(self.seed, self.seed + self.max_attempts))
 
     def _build(self, train_seed: int):
-        description = {"task": "confound", "mix": self.mix, "seed": self.seed, "train_seed": train_seed,
-                       "n_train": self.n_train, "epochs": self.epochs, "architecture": self.architecture,
-                       "banks": self.bank_sizes, "gains_db": GAINS_DB, "frontend": self.frontend_config.to_dict()}
+        description = {
+            "task": "confound",
+            "mix": self.mix,
+            "seed": self.seed,
+            "train_seed": train_seed,
+            "n_train": self.n_train,
+            "epochs": self.epochs,
+            "architecture": self.architecture,
+            "banks": self.banks.sizes,
+            "gains_db": GAINS_DB,
+            "frontend": self.frontend_config.to_dict(),
+        }
 
         def train(network, frontend):
-            audio, labels = self._audio_set("train", self.n_train, self._progress)
-            card = fit_classifier(network, frontend, audio, labels, TrainingConfig(epochs=self.epochs, seed=train_seed),
-                                  device=self.device, description=f"training confound (seed {train_seed})",
-                                  progress=self._progress)
+            audio, labels = self._audio_set("train", self.n_train)
+            card = fit_classifier(
+                network,
+                frontend,
+                audio,
+                labels,
+                TrainingConfig(epochs=self.epochs, seed=train_seed),
+                device=self.device,
+                description=f"training confound (seed {train_seed})",
+                progress=self._progress,
+            )
             return {**card, "architecture": self.architecture}
 
-        model, card = cached_classifier("confound", description, lambda: self._make_modules(train_seed), train,
-                                        CLASSES, self.device)
-        model.feature_stats = FeatureStats.from_dict(card["feature_stats"])
+        model, card = cached_classifier(
+            "confound", description, lambda: self._make_modules(train_seed), train, CLASSES, self.device
+        )
         checks = [
             ValidityCheck("accuracy_t_dr-gtr", self._accuracy(model, "t_dr-gtr"), 0.99, ">="),
             ValidityCheck("accuracy_t_dr-pno", self._accuracy(model, "t_dr-pno"), 0.15, "<="),
         ]
-        card = {**card, "accuracy_val": self._accuracy(model, "val"), **{c.name: c.value for c in checks},
-                "n_validity": self.n_validity}
+        card = {
+            **card,
+            "accuracy_val": self._accuracy(model, "val"),
+            **{c.name: c.value for c in checks},
+            "n_validity": self.n_validity,
+        }
         return model, checks, card
 
     # -- truth ---------------------------------------------------------------------------------
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
-        if not example.meta.get("has_drums"):
+        """The drums (and the percussive part of HPSS, and NMF components named after the drums), for
+        source factorizations of clips that have drums; undefined elsewhere."""
+        if not example.meta.get("has_drums") or factorization.layout.kind != "sources":
             return None
-        source_of = getattr(factorization, "source_of", None)
-        if factorization.family != "source" or source_of is None:
-            return None
-        names = frozenset(n for n in factorization.names if source_of(n) in TRUTH_SOURCES)
+        names = factorization.names_where(lambda c: c.source in TRUTH_SOURCES)
         return GroundTruth(names, "the drums") if names else None

@@ -23,35 +23,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiox_bench.core.contracts import Example, Factorization, GroundTruth, predict_examples
-from audiox_bench.factorizations.sources import segment_edges, source_label
-from audiox_bench.models.frontends import FeatureStats, LogMel, LogMelConfig
-from audiox_bench.models.store import cached_classifier
-from audiox_bench.models.networks import build_network
+from audiox_bench.core.classifier import Classifier
+from audiox_bench.core.components import Factorization, segment_edges
+from audiox_bench.core.contracts import Example, GroundTruth, predict_examples
 from audiox_bench.core.registry import tasks
-from audiox_bench.tasks.common.stem_banks import db_gain, stem_banks
-from audiox_bench.core.task import TrainedModelTask, ValidityCheck
+from audiox_bench.core.task import ValidityCheck
+from audiox_bench.models.frontends import LogMel, LogMelConfig
+from audiox_bench.models.networks import build_network
+from audiox_bench.models.store import cached_classifier
 from audiox_bench.models.training import TrainingConfig, fit_classifier
+from audiox_bench.tasks.common.excerpts import GAINS_DB, ROLE_PROBABILITY, SNR_DB, VocalExcerpts
+from audiox_bench.tasks.common.trained import TrainedModelTask
 
 CLASSES = ("no_vocals", "vocals")
 FORMS = ("features", "audio")
-BED_ROLES = ("piano", "guitar", "bass", "drums", "strings")
-# Probability that a bed contains each role besides its lead (piano or guitar), and mixing gains in dB.
-ROLE_PROBABILITY = {"piano": 0.4, "guitar": 0.4, "bass": 0.8, "drums": 0.6, "strings": 0.3}
-GAINS_DB = {"piano": (-3, 3), "guitar": (-3, 3), "bass": (-4, 3), "drums": (-2, 3), "strings": (-6, 3)}
-SNR_DB = (-6.0, 3.0)  # vocal-to-bed level
 PARTIAL_SPAN = (0.2, 0.7)  # share of the excerpt a partial vocal covers in training
 N_SEGMENTS = 10
 N_INJECTED = 3
 CROSSFADE_SECONDS = 0.01
 SR = 16_000
 DURATION = 2.0
-SPLIT_CODES = {"train": 1, "val": 2, "validity": 3, "hybrids": 4, "test": 5, "adversarial": 6}
 MAX_CANDIDATES_PER_EXAMPLE = 20
-
-
-def rms(audio: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
 
 
 def segment_gate(n_samples: int, segments: list[int], n_segments: int, sr: int) -> np.ndarray:
@@ -99,9 +91,7 @@ class VocalInjectionTask(TrainedModelTask):
         Torch device for training and inference.
     """
 
-    description = "singing-voice detector; 3 of 10 segments of an instrumental excerpt replaced by the vocal version"
     reference = "Mishra, Benetos, Sturm, Dixon. Reliable Local Explanations for Machine Listening. IJCNN 2020"
-    truth = "the 3 injected segments (tK for temporal segmentations of 10, vocals@tK for sources x 10 segments)"
 
     def __init__(
         self,
@@ -120,38 +110,16 @@ class VocalInjectionTask(TrainedModelTask):
             raise ValueError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
         self._init_training(seed, n_train, n_stems, epochs, architecture, n_validity, max_attempts, device)
         self.form = form
+        self.excerpts = VocalExcerpts(self.seed, self.n_stems, SR, DURATION)
         # 80 mel bands, as in the singing-voice detector the paper explains (Schlueter and Grill 2015).
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=80)
 
     # -- data ------------------------------------------------------------------------------------
-    def _bank(self, split: str) -> dict[str, np.ndarray]:
-        bank_split = split if split in ("train", "val") else "test"
-        if bank_split not in self._banks:
-            self._banks[bank_split] = stem_banks((*BED_ROLES, "vocals"), bank_split, self.bank_sizes[bank_split],
-                                                 self.seed + 1000, SR, DURATION, self._progress)
-        return self._banks[bank_split]
-
-    def _excerpt(self, split: str, index: int) -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
-        """The instrumental bed of excerpt ``index`` of ``split``, its vocal (scaled to a random SNR),
-        and the excerpt's generator for any further choices."""
-        rng = np.random.default_rng([self.seed, SPLIT_CODES[split], index])
-        banks = self._bank(split)
-        lead = str(rng.choice(["piano", "guitar"]))
-        roles = [lead] + [r for r in BED_ROLES if r != lead and rng.random() < ROLE_PROBABILITY[r]]
-        bed = np.zeros(round(SR * DURATION), np.float32)
-        for role in roles:  # fixed role order, so the float32 sum is reproducible
-            bank = banks[role]
-            bed += bank[int(rng.integers(len(bank)))] * np.float32(db_gain(rng, *GAINS_DB[role]))
-        vocal = banks["vocals"][int(rng.integers(len(banks["vocals"])))]
-        snr = rng.uniform(*SNR_DB)
-        vocal = vocal * np.float32(rms(bed) / max(rms(vocal), 1e-8) * 10 ** (snr / 20))
-        return bed, vocal.astype(np.float32), rng
-
     def _training_set(self, split: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Excerpts alternating instrumental / with vocals; every second vocal one only partly sung."""
         audio, labels = [], []
         for i in range(n):
-            bed, vocal, rng = self._excerpt(split, i)
+            bed, vocal, rng = self.excerpts.excerpt(split, i)
             label = i % 2
             if label and (i // 2) % 2:
                 span = rng.uniform(*PARTIAL_SPAN)
@@ -165,9 +133,9 @@ class VocalInjectionTask(TrainedModelTask):
             labels.append(label)
         return np.stack(audio), np.array(labels)
 
-    def _hybrid(self, split: str, index: int, model) -> Example:
+    def _hybrid(self, split: str, index: int, model: Classifier) -> Example:
         """Hybrid excerpt ``index``: 3 of 10 segments from the vocal version of the same bed."""
-        bed, vocal, rng = self._excerpt(split, index)
+        bed, vocal, rng = self.excerpts.excerpt(split, index)
         injected = sorted(int(k) for k in rng.choice(N_SEGMENTS, N_INJECTED, replace=False))
         meta = {"injected_segments": injected, "form": self.form, "n_segments": N_SEGMENTS, "index": index}
         example_id = f"{split}-{index:04d}"
@@ -197,8 +165,12 @@ class VocalInjectionTask(TrainedModelTask):
         if len(kept) > n:  # count the candidates up to the n-th kept one, as if made one at a time
             kept = kept[:n]
             made = int(kept[-1].meta["index"]) + 1
-        self.selection = {"hybrids_made": made, "hybrids_kept": len(kept),
-                          "kept_rate": len(kept) / made if made else None, "form": self.form}
+        self.selection = {
+            "hybrids_made": made,
+            "hybrids_kept": len(kept),
+            "kept_rate": len(kept) / made if made else None,
+            "form": self.form,
+        }
         return kept
 
     # -- model ---------------------------------------------------------------------------------
@@ -210,55 +182,78 @@ class VocalInjectionTask(TrainedModelTask):
     def _measure_validity(self, model) -> tuple[list[ValidityCheck], dict]:
         """Accuracy on held-out fully sung vs instrumental excerpts, and the hybrid detection rate."""
         labels = np.arange(self.n_validity) % 2
-        excerpts = [self._excerpt("validity", i) for i in range(self.n_validity)]
+        excerpts = [self.excerpts.excerpt("validity", i) for i in range(self.n_validity)]
         full = np.stack([bed + vocal if label else bed for label, (bed, vocal, _) in zip(labels, excerpts)])
         accuracy = float(np.mean(model.predict_proba(full).argmax(1) == labels))
         hybrids = [self._hybrid("hybrids", i, model) for i in range(self.n_validity)]
         detected = float(np.mean(self._detected(model, hybrids)))
-        checks = [ValidityCheck("accuracy_full_vocal_vs_instrumental", accuracy, 0.90, ">="),
-                  ValidityCheck(f"hybrid_detection_rate_{self.form}", detected, 0.50, ">=")]
+        checks = [
+            ValidityCheck("accuracy_full_vocal_vs_instrumental", accuracy, 0.90, ">="),
+            ValidityCheck(f"hybrid_detection_rate_{self.form}", detected, 0.50, ">="),
+        ]
         return checks, {c.name: c.value for c in checks}
 
     def prepare(self, progress: bool = True) -> None:
         if self._model is not None:
             return
-        self._progress = progress
+        self._progress = self.excerpts.banks.progress = progress
         self._prepare_first_valid(self._build, range(self.seed, self.seed + self.max_attempts))
 
     def _build(self, train_seed: int):
-        description = {"task": "vocals", "seed": self.seed, "train_seed": train_seed, "n_train": self.n_train,
-                       "epochs": self.epochs, "architecture": self.architecture, "banks": self.bank_sizes,
-                       "gains_db": GAINS_DB, "role_probability": ROLE_PROBABILITY, "snr_db": SNR_DB,
-                       "partial_span": PARTIAL_SPAN, "frontend": self.frontend_config.to_dict()}
+        description = {
+            "task": "vocals",
+            "seed": self.seed,
+            "train_seed": train_seed,
+            "n_train": self.n_train,
+            "epochs": self.epochs,
+            "architecture": self.architecture,
+            "banks": self.excerpts.banks.sizes,
+            "gains_db": GAINS_DB,
+            "role_probability": ROLE_PROBABILITY,
+            "snr_db": SNR_DB,
+            "partial_span": PARTIAL_SPAN,
+            "frontend": self.frontend_config.to_dict(),
+        }
 
         def train(network, frontend):
             audio, labels = self._training_set("train", self.n_train)
-            card = fit_classifier(network, frontend, audio, labels, TrainingConfig(epochs=self.epochs, seed=train_seed),
-                                  standardise=True, device=self.device,
-                                  description=f"training vocals (seed {train_seed})", progress=self._progress)
+            card = fit_classifier(
+                network,
+                frontend,
+                audio,
+                labels,
+                TrainingConfig(epochs=self.epochs, seed=train_seed),
+                standardise=True,
+                device=self.device,
+                description=f"training vocals (seed {train_seed})",
+                progress=self._progress,
+            )
             return {**card, "architecture": self.architecture}
 
-        model, card = cached_classifier("vocals", description, lambda: self._make_modules(train_seed), train,
-                                        CLASSES, self.device)
-        model.feature_stats = FeatureStats.from_dict(card["feature_stats"])
-        val_audio, val_labels = self._training_set("val", min(self.n_validity, 2 * self.bank_sizes["val"] * 4))
+        model, card = cached_classifier(
+            "vocals", description, lambda: self._make_modules(train_seed), train, CLASSES, self.device
+        )
+        val_audio, val_labels = self._training_set(
+            "val", min(self.n_validity, 2 * self.excerpts.banks.sizes["val"] * 4)
+        )
         checks, values = self._measure_validity(model)
-        card = {**card, **values, "accuracy_val_with_partial": float(np.mean(
-            model.predict_proba(val_audio).argmax(1) == val_labels)), "n_validity": self.n_validity}
+        card = {
+            **card,
+            **values,
+            "accuracy_val_with_partial": float(np.mean(model.predict_proba(val_audio).argmax(1) == val_labels)),
+            "n_validity": self.n_validity,
+        }
         return model, checks, card
 
     # -- truth ---------------------------------------------------------------------------------
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
-        injected = example.meta.get("injected_segments")
-        if not injected:
+        """The injected segments, for factorizations with 10 time segments: temporal segmentations
+        (``tK``) and the vocal source x 10 segments (``vocals@tK``)."""
+        injected = set(example.meta.get("injected_segments") or ())
+        layout = factorization.layout
+        if not injected or layout.n_time != N_SEGMENTS or layout.kind not in ("temporal", "sources"):
             return None
-        if factorization.family == "segmentation":
-            if getattr(factorization, "layout", None) != "temporal" or factorization.n_components != N_SEGMENTS:
-                return None
-            return GroundTruth(frozenset(f"t{k}" for k in injected), "the injected segments")
-        if factorization.family == "source" and getattr(factorization, "n_segments", 1) == N_SEGMENTS:
-            wanted = {f"t{k}" for k in injected}
-            names = frozenset(n for n in factorization.names
-                              if source_label(n) == "vocals" and n.rsplit("@", 1)[-1] in wanted)
-            return GroundTruth(names, "the vocals inside the injected segments") if names else None
-        return None
+        if layout.kind == "temporal":
+            return GroundTruth(factorization.names_where(lambda c: c.time in injected), "the injected segments")
+        names = factorization.names_where(lambda c: c.source == "vocals" and c.time in injected)
+        return GroundTruth(names, "the vocals inside the injected segments") if names else None

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from audiox_bench.metrics.label_flip import LabelFlip
 
 from audiox_bench.core.contracts import Explanation, MetricInput
 from audiox_bench.core.registry import explainers, tasks
-from audiox_bench.factorizations.segmentation import region_map, segment_sample_bounds
+from audiox_bench.factorizations.segmentation import segment_components, segment_layout
+from audiox_bench.metrics.label_flip import LabelFlip
 from tests.conftest import TINY_ADVERSARIAL_SPEC
 
 
@@ -21,15 +21,16 @@ def test_perturbation_is_exactly_zero_outside_its_regions(adversarial):
     task, examples = adversarial
     assert examples, task.selection
     for example in examples:
-        delta, chosen = example.arrays["perturbation"], example.meta["regions"]
-        features = task.model.features(example.arrays["clean"])[0] if task.domain == "audio" else delta
-        regions, names = region_map(*features.shape, "temporal", 10, 4)
+        perturbation = example.perturbation
+        delta, chosen = perturbation.delta, [time for _, time in perturbation.regions]
+        features = task.model.features(perturbation.clean)[0] if task.domain == "audio" else delta
+        cell_map, _ = segment_components(*features.shape, segment_layout("temporal", 10, 4))
         if task.domain == "features":
-            inside = np.isin(regions, [names.index(n) for n in chosen])
+            inside = np.isin(cell_map, chosen)
         else:
-            bounds = segment_sample_bounds(features.shape[1], 10, delta.size, task.model.frontend.config.hop_length)
+            bounds = task.model.segment_sample_bounds(features.shape[1], 10, delta.size)
             inside = np.zeros(delta.size, bool)
-            for k in (names.index(n) for n in chosen):
+            for k in chosen:
                 inside[bounds[k] : bounds[k + 1]] = True
         assert np.all(delta[~inside] == 0.0) and np.any(delta[inside] != 0.0)
         assert np.abs(delta).max() <= task.settings.epsilon + 1e-6
@@ -39,7 +40,7 @@ def test_successful_examples_flip_the_model_and_clean_ones_did_not(adversarial):
     task, examples = adversarial
     model = task.model
     for example in examples:
-        clean = example.arrays["clean"]
+        clean = example.perturbation.clean
         if task.domain == "features":
             before, after = model.predict_features(np.stack([clean, example.features])).argmax(1)
         else:
@@ -53,7 +54,7 @@ def test_truth_is_the_perturbed_regions_for_the_same_segmentation(adversarial):
     task, examples = adversarial
     example = examples[0]
     temporal = explainers.build("slime").factorize(task.model, example)
-    assert task.truth_for(example, temporal).components == set(example.meta["regions"])
+    assert task.truth_for(example, temporal).components == {f"t{t}" for _, t in example.perturbation.regions}
     assert task.truth_for(example, explainers.build("slime:n_segments=5").factorize(task.model, example)) is None
 
 
@@ -62,7 +63,8 @@ def test_label_flip_on_hand_made_explanations(adversarial):
     example = examples[0]
     factorization = explainers.build("slime").factorize(task.model, example)
     names = list(factorization.names)
-    on_truth = np.array([1.0 if n in example.meta["regions"] else -1.0 for n in names])
+    regions = {f"t{t}" for _, t in example.perturbation.regions}
+    on_truth = np.array([1.0 if n in regions else -1.0 for n in names])
     off_truth = -on_truth  # positive weight only where nothing was perturbed
     metric = LabelFlip()
     right = metric.score(MetricInput(Explanation(tuple(names), on_truth, 1), None, task.model, example, factorization))

@@ -6,18 +6,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from audiox_bench.explainers.baselines import exact_shapley, kernel_shap_fit, kernel_shap_masks
-from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation, pearson_or_none
-from audiox_bench.metrics.randomization import js_divergence, normalised_entropy, rank_divergence
-from audiox_bench.metrics.topk import topk_overlap
 from scipy import stats
 from scipy.special import comb
 
 from audiox_bench.core.contracts import Explanation, MetricInput
-from audiox_bench.perturbation.masks import all_masks
 from audiox_bench.core.registry import explainers
-from audiox_bench.engine.runner import RunSpec, run_benchmark
+from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.runner import run_benchmark
+from audiox_bench.explainers.baselines import exact_shapley, kernel_shap_fit, kernel_shap_masks
 from audiox_bench.factorizations.segmentation import SegmentationFactorization
+from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation, pearson_or_none
+from audiox_bench.metrics.randomization import js_divergence, normalised_entropy, rank_divergence
+from audiox_bench.metrics.topk import topk_overlap
+from audiox_bench.perturbation.masks import all_masks
 
 from .conftest import TINY_CONFOUND_SPEC
 
@@ -38,8 +39,10 @@ def test_random_explainer_scores_chance_on_overlap():
     factorization = SegmentationFactorization(features, 0.0, "temporal", n_time=10)
     random = explainers.build("random:over=slime")
     truth = {"t1", "t4", "t7"}
-    n_ce = [topk_overlap(factorization.names, random.explain(None, None, factorization, 0, seed).weights, truth)
-            for seed in range(3000)]
+    n_ce = [
+        topk_overlap(factorization.names, random.explain(None, None, factorization, 0, seed).weights, truth)
+        for seed in range(3000)
+    ]
     # r-th best weight is positive iff at least r of 10 normals are; each top slot is truth w.p. 3/10.
     positive = [sum(comb(10, j) for j in range(r, 11)) / 1024 for r in (1, 2, 3)]
     assert np.mean(n_ce) == pytest.approx(0.3 * sum(positive), abs=0.05)
@@ -107,18 +110,28 @@ def test_randomization_is_deterministic_and_never_alters_the_model(tiny_confound
     weights = [k for k in before if k.endswith("weight")]
     assert all(not torch.equal(full.network.state_dict()[k], before[k]) for k in weights if "blocks.0" in k)
     independent = model.randomized("independent", layers=2, seed=3)
-    changed = {k.split(".")[1] for k, v in independent.network.state_dict().items()
-               if not torch.equal(v, before[k]) and k.startswith("blocks.")}
+    changed = {
+        k.split(".")[1]
+        for k, v in independent.network.state_dict().items()
+        if not torch.equal(v, before[k]) and k.startswith("blocks.")
+    }
     assert changed == {"12", "13"}  # the last conv block's convolution and batch norm only
     with pytest.raises(ValueError, match="between 1 and 5"):
         model.randomized("cascading", layers=9)
 
 
 def test_sanity_metrics_through_the_runner(tiny_confound, tmp_path):
-    spec = RunSpec(tasks=(TINY_CONFOUND_SPEC,),
-                   explainers=("audiolime", "random", "gradient:over=audiolime", "gradient"),
-                   metrics=("topk_overlap", "faithfulness_correlation", "surrogate_fidelity",
-                            "randomization_divergence:n_models=2"), n_examples=6)
+    spec = RunSpec(
+        tasks=(TINY_CONFOUND_SPEC,),
+        explainers=("audiolime", "random", "gradient:over=audiolime", "gradient"),
+        metrics=(
+            "topk_overlap",
+            "faithfulness_correlation",
+            "surrogate_fidelity",
+            "randomization_divergence:n_models=2",
+        ),
+        n_examples=6,
+    )
     result = run_benchmark(spec, out=tmp_path / "run", progress=False)
     table = result.leaderboard.set_index(["explainer", "metric"])
     assert table.loc[("gradient:over=audiolime", "(not applicable)"), "n_not_applicable"] == 6
@@ -126,7 +139,7 @@ def test_sanity_metrics_through_the_runner(tiny_confound, tmp_path):
     assert table.loc[("random", "surrogate_fidelity"), "n"] == 0  # undefined without a surrogate
     assert table.loc[("audiolime", "surrogate_fidelity"), "n"] == 6
     assert ("audiolime", "randomization_divergence.layers5") in table.index
-    summary = [r for r in result.group_rows if r["explainer"] == "audiolime"]
-    assert 0 <= summary[0]["metrics"]["randomization_divergence.js"] <= 1
-    record = next(r for r in result.records if r["explainer"] == "audiolime")
-    assert len(record["metric_data"]["_top1"]["randomized"]) == 2
+    summary = [r for r in result.group_rows if r.explainer == "audiolime"]
+    assert 0 <= summary[0].metrics["randomization_divergence.js"] <= 1
+    record = next(r for r in result.records if r.explainer == "audiolime")
+    assert len(record.metric_data["_top1"]["randomized"]) == 2

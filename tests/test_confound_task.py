@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from audiox_bench.core.errors import ValidityError
+from audiox_bench.core.registry import tasks
 from audiox_bench.factorizations.sources import SourceFactorization
 from audiox_bench.models.networks import build_network
-from audiox_bench.core.registry import tasks
 from audiox_bench.models.training import TrainingConfig, train_network
 from tests.conftest import TINY_CONFOUND
 

@@ -14,21 +14,27 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audiox_bench.engine.executors import EngineSpec
 from audiox_bench.core.errors import AudioxError
-from audiox_bench.engine.runner import RunSpec, run_benchmark
+from audiox_bench.engine.executors import EngineSpec
+from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.runner import run_benchmark
 from audiox_bench.results.store import read_records
 from tests.conftest import TINY_CONFOUND_SPEC
 
-SPEC = RunSpec(tasks=(TINY_CONFOUND_SPEC,),
-               explainers=("audiolime", "slime:n_samples=300", "random", "kernelshap:separator=hpss"),
-               metrics=("topk_overlap", "faithfulness_correlation", "stability"), n_examples=4, repeats=2, seed=3)
-TIMING = ("seconds",)
+SPEC = RunSpec(
+    tasks=(TINY_CONFOUND_SPEC,),
+    explainers=("audiolime", "slime:n_samples=300", "random", "kernelshap:separator=hpss"),
+    metrics=("topk_overlap", "faithfulness_correlation", "stability"),
+    n_examples=4,
+    repeats=2,
+    seed=3,
+)
+TIMING = ("seconds", "metric_seconds")
 
 
 def comparable(records):
     """Records without wall-clock fields, in key order."""
-    rows = [{k: v for k, v in r.items() if k not in TIMING} for r in records]
+    rows = [{k: v for k, v in vars(r).items() if k not in TIMING} for r in records]
     return sorted(rows, key=lambda r: (r["task"], r["explainer"], r["example_id"], r["repeat"]))
 
 
@@ -65,16 +71,39 @@ def test_process_pool_and_dask_give_the_in_process_records(in_process_run, tmp_p
 
 
 def test_engine_options_are_checked():
-    for kwargs, message in (({"jobs": 0}, "--jobs"), ({"dask_local": 2, "dask_scheduler": "tcp://x:1"}, "not both"),
-                            ({"jobs": 2, "dask_local": 2}, "size the cluster")):
+    for kwargs, message in (
+        ({"jobs": 0}, "--jobs"),
+        ({"dask_local": 2, "dask_scheduler": "tcp://x:1"}, "not both"),
+        ({"jobs": 2, "dask_local": 2}, "size the cluster"),
+    ):
         with pytest.raises(AudioxError, match=message):
             EngineSpec(**kwargs)
 
 
 def _cli(out: Path, seed: str = "0") -> list[str]:
-    return [sys.executable, "-m", "audiox_bench", "run", "--task", TINY_CONFOUND_SPEC, "--explainer", "slime",
-            "--explainer", "audiolime", "--metric", "topk_overlap", "--n-examples", "6", "--repeats", "1",
-            "--seed", seed, "--no-progress", "--out", str(out)]
+    return [
+        sys.executable,
+        "-m",
+        "audiox_bench",
+        "run",
+        "--task",
+        TINY_CONFOUND_SPEC,
+        "--explainer",
+        "slime",
+        "--explainer",
+        "audiolime",
+        "--metric",
+        "topk_overlap",
+        "--n-examples",
+        "6",
+        "--repeats",
+        "1",
+        "--seed",
+        seed,
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
 
 
 def _lines(path: Path) -> int:
@@ -98,7 +127,7 @@ def test_kill_9_at_several_points_then_resume_equals_an_uninterrupted_run(tiny_c
         handle.write(b'{"task": "conf')
     subprocess.run(_cli(killed), env=env, check=True, capture_output=True)
     resumed = read_records(killed)
-    keys = [(r["explainer"], r["example_id"], r["repeat"]) for r in resumed]
+    keys = [(r.explainer, r.example_id, r.repeat) for r in resumed]
     assert len(keys) == len(set(keys)) == 12  # nothing lost, nothing duplicated
     assert comparable(resumed) == comparable(read_records(reference))
     assert (killed / "leaderboard.csv").read_bytes() == (reference / "leaderboard.csv").read_bytes()
@@ -109,20 +138,39 @@ def _wav(path: Path, audio: np.ndarray, sr: int = 16_000) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.with_suffix(".missing"), "does not exist"),
-    (lambda p: (p.write_bytes(b"RIFF0000WAVEjunk"), p)[1], "cannot read audio file"),
-    (lambda p: _wav(p, np.zeros(0, np.float32)), "empty"),
-    (lambda p: _wav(p, np.full(16_000, np.nan, np.float32)), "NaN"),
-    (lambda p: _wav(p, np.zeros(16_000, np.float32)), "silent"),
-    (lambda p: _wav(p, np.random.default_rng(0).normal(0, 0.1, 800).astype(np.float32)), "too short"),
-    (lambda p: _wav(p, np.random.default_rng(0).normal(0, 0.1, 8000).astype(np.float32), sr=2000),
-     "unsupported sample rate"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.with_suffix(".missing"), "does not exist"),
+        (lambda p: (p.write_bytes(b"RIFF0000WAVEjunk"), p)[1], "cannot read audio file"),
+        (lambda p: _wav(p, np.zeros(0, np.float32)), "empty"),
+        (lambda p: _wav(p, np.full(16_000, np.nan, np.float32)), "NaN"),
+        (lambda p: _wav(p, np.zeros(16_000, np.float32)), "silent"),
+        (lambda p: _wav(p, np.random.default_rng(0).normal(0, 0.1, 800).astype(np.float32)), "too short"),
+        (
+            lambda p: _wav(p, np.random.default_rng(0).normal(0, 0.1, 8000).astype(np.float32), sr=2000),
+            "unsupported sample rate",
+        ),
+    ],
+)
 def test_bad_audio_is_one_line_and_exit_2(tiny_confound, tmp_path, make, message):
     path = make(tmp_path / "input.wav")
-    out = subprocess.run([sys.executable, "-m", "audiox_bench", "explain", str(path), "--task", TINY_CONFOUND_SPEC,
-                          "--out", str(tmp_path / "o")], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "audiox_bench",
+            "explain",
+            str(path),
+            "--task",
+            TINY_CONFOUND_SPEC,
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 2, out.stderr
     assert out.stderr.startswith("error: ") and message in out.stderr and "Traceback" not in out.stderr
 

@@ -11,9 +11,13 @@ def test_torch_log_mel_matches_librosa():
     audio = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(16_000)).astype(np.float32)
     config = LogMelConfig()
     reference = librosa.power_to_db(
-        librosa.feature.melspectrogram(y=audio, sr=config.sr, n_fft=config.n_fft, hop_length=config.hop_length,
-                                       n_mels=config.n_mels),
-        ref=1.0, amin=config.amin, top_db=None)
+        librosa.feature.melspectrogram(
+            y=audio, sr=config.sr, n_fft=config.n_fft, hop_length=config.hop_length, n_mels=config.n_mels
+        ),
+        ref=1.0,
+        amin=config.amin,
+        top_db=None,
+    )
     with torch.inference_mode():
         ours = LogMel(config)(torch.from_numpy(audio)[None])[0].numpy()
     assert ours.shape == reference.shape == (128, config.n_frames(16_000))

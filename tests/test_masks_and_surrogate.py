@@ -4,7 +4,11 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import pairwise_distances
 
 from audiox_bench.perturbation.masks import all_masks, distinct_masks, sample_masks
-from audiox_bench.perturbation.surrogate import distances_to_original, exponential_kernel, fit_surrogate
+from audiox_bench.perturbation.surrogate import (
+    distances_to_original,
+    exponential_kernel,
+    fit_surrogate,
+)
 
 
 def test_exhaustive_enumeration_is_complete_and_starts_with_the_input():
@@ -50,11 +54,15 @@ def test_dedup_fit_equals_naive_fit_with_duplicates():
     assert abs(dedup.r2 - naive.r2) < 1e-8
 
 
-@pytest.mark.parametrize("n_components, n_samples, alpha", [(3, 8, 1.0), (20, 2048, 1.0), (10, 300, 0.01), (40, 70, 5.0)])
+@pytest.mark.parametrize(
+    "n_components, n_samples, alpha", [(3, 8, 1.0), (20, 2048, 1.0), (10, 300, 0.01), (40, 70, 5.0)]
+)
 def test_surrogate_is_scikit_learns_weighted_ridge(n_components, n_samples, alpha):
     rng = np.random.default_rng(n_components)
     masks = sample_masks(n_components, n_samples, rng)
-    scores = 1 / (1 + np.exp(-(masks.astype(float) @ rng.normal(size=n_components)))) + 0.05 * rng.normal(size=n_samples)
+    scores = 1 / (1 + np.exp(-(masks.astype(float) @ rng.normal(size=n_components)))) + 0.05 * rng.normal(
+        size=n_samples
+    )
     weights = exponential_kernel(distances_to_original(masks), 0.25) * rng.integers(1, 4, n_samples)
     fit = fit_surrogate(masks, scores, weights, alpha)
     reference = Ridge(alpha=alpha).fit(masks.astype(float), scores, sample_weight=weights)
@@ -67,5 +75,7 @@ def test_surrogate_is_scikit_learns_weighted_ridge(n_components, n_samples, alph
 def test_distances_are_scikit_learns(metric):
     masks = sample_masks(7, 200, np.random.default_rng(3))
     masks[5] = False  # the all-off mask: cosine distance 1
-    reference = pairwise_distances(masks.astype(float), np.ones((1, 7)), metric="euclidean" if metric == "l2" else "cosine")
+    reference = pairwise_distances(
+        masks.astype(float), np.ones((1, 7)), metric="euclidean" if metric == "l2" else "cosine"
+    )
     np.testing.assert_allclose(distances_to_original(masks, metric), reference.ravel(), atol=1e-12)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from audiox_bench.metrics.topk import TopKOverlap, top_positive, topk_overlap
 
 from audiox_bench.core.contracts import Explanation, GroundTruth, MetricInput
+from audiox_bench.metrics.topk import TopKOverlap, top_positive, topk_overlap
 
 NAMES = ("guitar", "bass", "drums", "strings")
 
@@ -31,8 +31,12 @@ def test_metric_reports_fraction_and_count_and_skips_missing_truth():
     explanation = Explanation(NAMES, np.array([0.3, 0.5, 0.9, 0.0]), target=0)
     metric = TopKOverlap()
     with_truth = MetricInput(explanation, GroundTruth(frozenset({"drums", "guitar"})), None, None, None)
-    assert metric.score(with_truth) == {"topk_overlap": 0.5, "topk_overlap.n_ce": 1.0, "topk_overlap.all": 0.0,
-                                        "topk_overlap.all_but_one": 1.0}
+    assert metric.score(with_truth) == {
+        "topk_overlap": 0.5,
+        "topk_overlap.n_ce": 1.0,
+        "topk_overlap.all": 0.0,
+        "topk_overlap.all_but_one": 1.0,
+    }
     without = MetricInput(explanation, None, None, None, None)
     assert set(metric.score(without).values()) == {None}
 

@@ -12,10 +12,14 @@ from scipy import stats
 
 import audiox_bench
 from audiox_bench.cli import main
+from audiox_bench.core.contracts import ValueSpec
+from audiox_bench.core.records import Record
+from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.runner import run_benchmark
 from audiox_bench.results.compare import compare_runs
 from audiox_bench.results.html import to_html
-from audiox_bench.engine.runner import RunSpec, run_benchmark
-from audiox_bench.results.leaderboard import leaderboard, overall_ranks
+from audiox_bench.results.leaderboard import leaderboard, left_out_of_overall, overall_ranks
+from audiox_bench.results.store import read_records
 from tests.conftest import TINY_CONFOUND_SPEC
 
 EXAMPLE_PLUGIN = str(Path(__file__).resolve().parents[1] / "examples" / "my_explainer.py")
@@ -28,27 +32,71 @@ def fake_run(path: Path, values: dict[str, list[float]]) -> Path:
     lines = []
     for explainer, series in values.items():
         for i, value in enumerate(series):
-            lines.append(json.dumps({"task": "t", "explainer": explainer, "example_id": f"e{i}", "repeat": 0,
-                                     "metrics": {"topk_overlap": value}, "error": None}))
+            lines.append(
+                json.dumps(
+                    {
+                        "task": "t",
+                        "explainer": explainer,
+                        "example_id": f"e{i}",
+                        "repeat": 0,
+                        "metrics": {"topk_overlap": value},
+                        "error": None,
+                    }
+                )
+            )
     (path / "records.jsonl").write_text("\n".join(lines) + "\n")
     return path
 
 
-def test_overall_rank_is_the_rank_of_mean_ranks_over_main_metrics():
-    table = pd.DataFrame({
-        "task": ["t"] * 6, "explainer": ["a", "b", "a", "b", "a", "b"],
-        "metric": ["m1", "m1", "m2", "m2", "m1.sub", "m1.sub"], "mean": [1.0, 0.5, 0.1, 0.2, 9, 0],
-        "rank": pd.array([1, 2, 2, 1, 1, 2], dtype="Int64")})
-    overall = overall_ranks(table)
-    assert overall["mean_rank"].tolist() == [1.5, 1.5] and overall["overall_rank"].tolist() == [1, 1]
-    assert overall["n_metrics"].tolist() == [2, 2]  # the sub-value m1.sub does not count
+SPECS = {
+    "m1": ValueSpec("m1", primary=True),
+    "m2": ValueSpec("m2", primary=True),
+    "m3": ValueSpec("m3", primary=True),
+    "m1.sub": ValueSpec("m1.sub", "score"),
+    "m1.ref": ValueSpec("m1.ref", "reference"),
+}
+
+
+def test_overall_rank_is_the_rank_of_mean_ranks_over_common_primary_scores():
+    table = pd.DataFrame(
+        {
+            "task": ["t"] * 9,
+            "explainer": ["a", "b", "a", "b", "a", "b", "a", "b", "c"],
+            "metric": ["m1", "m1", "m2", "m2", "m1.sub", "m1.sub", "m3", "m1.ref", "m1"],
+            "mean": [1.0, 0.5, 0.1, 0.2, 9, 0, 1, 1, 0.1],
+            "n": [5] * 9,
+            "rank": pd.array([1, 2, 2, 1, 1, 2, 1, pd.NA, 3], dtype="Int64"),
+        }
+    )
+    overall = overall_ranks(table, SPECS).set_index("explainer")
+    # m1 is the only primary score a, b and c all have: m2 (no c) and m3 (a only) are left out
+    assert overall["metrics"].unique().tolist() == ["m1"]
+    assert overall["overall_rank"].to_dict() == {"a": 1, "b": 2, "c": 3}
+    assert left_out_of_overall(table, SPECS) == {"t": ["m2 (no value for c)", "m3 (no value for b, c)"]}
+
+
+def test_references_and_diagnostics_are_shown_not_ranked():
+    records = [
+        Record("t", e, str(i), 0, metrics={"m1": v, "m1.sub": v, "m1.ref": v, "m1.n": v})
+        for e, v in (("a", 1.0), ("b", 0.0))
+        for i in range(3)
+    ]
+    table = leaderboard(records, SPECS).set_index(["metric", "explainer"])
+    assert table.loc[("m1", "a"), "rank"] == 1 and table.loc[("m1.sub", "b"), "rank"] == 2
+    assert table.loc[("m1.ref", "a"), "rank"] is pd.NA and table.loc[("m1.n", "a"), "rank"] is pd.NA
+    assert table.loc[("m1.ref", "a"), "mean"] == 1.0  # shown
 
 
 def test_html_page_is_self_contained_and_sortable():
-    records = [{"task": "t", "explainer": "x<script>", "example_id": "e", "repeat": 0,
-                "metrics": {"topk_overlap": 1.0}, "error": None}]
-    table = leaderboard(records, {"topk_overlap": True})
-    page = to_html(table, overall_ranks(table), {"spec": {"tasks": ["t"]}, "metric_descriptions": {"topk_overlap": "d"}})
+    records = [Record("t", "x<script>", "e", 0, metrics={"topk_overlap": 1.0})]
+    specs = {"topk_overlap": ValueSpec("topk_overlap", primary=True)}
+    table = leaderboard(records, specs)
+    page = to_html(
+        table,
+        overall_ranks(table, specs),
+        specs,
+        {"spec": {"tasks": ["t"]}, "metric_descriptions": {"topk_overlap": "d"}},
+    )
     assert page.startswith("<!DOCTYPE html>") and "sortable" in page and "addEventListener" in page
     for external in ("http://", "https://", "src=", "href=", "@import"):
         assert external not in page
@@ -72,8 +120,7 @@ def test_compare_errors_and_csv_mode(tmp_path, capsys):
     assert main(["compare", str(a), str(b)]) == 2
     assert "share no instance" in capsys.readouterr().err
     for run in (a, b):
-        (run / "leaderboard.csv").write_text(
-            leaderboard(audiox_bench.results.store.read_records(run), {}).to_csv(index=False))
+        (run / "leaderboard.csv").write_text(leaderboard(read_records(run), {}).to_csv(index=False))
     b_csv = tmp_path / "b.csv"
     b_csv.write_text((a / "leaderboard.csv").read_text().replace("0.15", "0.25"))
     assert main(["compare", str(a / "leaderboard.csv"), str(b_csv), "--format", "csv"]) == 0
@@ -86,10 +133,35 @@ def plugin_runs(tiny_confound, tmp_path_factory):
     """Two CLI runs with the example plugin next to audiolime (seeds differ, instances pair)."""
     base = tmp_path_factory.mktemp("plugin")
     for name, seed in (("a", "0"), ("b", "1")):
-        assert main(["run", "--plugin", EXAMPLE_PLUGIN, "--task", TINY_CONFOUND_SPEC, "--explainer", "energy",
-                     "--explainer", "audiolime", "--metric", "topk_overlap", "--metric",
-                     "randomization_divergence:n_models=2", "--n-examples", "6", "--repeats", "2",
-                     "--seed", seed, "--no-progress", "--out", str(base / name)]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "--plugin",
+                    EXAMPLE_PLUGIN,
+                    "--task",
+                    TINY_CONFOUND_SPEC,
+                    "--explainer",
+                    "energy",
+                    "--explainer",
+                    "audiolime",
+                    "--metric",
+                    "topk_overlap",
+                    "--metric",
+                    "randomization_divergence:n_models=2",
+                    "--n-examples",
+                    "6",
+                    "--repeats",
+                    "2",
+                    "--seed",
+                    seed,
+                    "--no-progress",
+                    "--out",
+                    str(base / name),
+                ]
+            )
+            == 0
+        )
     return base / "a", base / "b"
 
 
@@ -111,7 +183,7 @@ def test_plot_writes_readable_pngs(plugin_runs, tmp_path, capsys):
     a, _ = plugin_runs
     assert main(["plot", str(a), "--out", str(tmp_path / "figures")]) == 0
     written = [Path(line) for line in capsys.readouterr().out.split()]
-    assert {p.name.split("_")[0] for p in written} >= {"top1", "n"}
+    assert {p.name.split("_")[0] for p in written} >= {"top1", "n", "randomization"}
     for path in written:
         assert path.stat().st_size > 5_000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -119,10 +191,15 @@ def test_plot_writes_readable_pngs(plugin_runs, tmp_path, capsys):
 def test_stability_violins_are_plotted(tiny_confound, tmp_path):
     from audiox_bench.results.plots import plot_run
 
-    spec = RunSpec(tasks=(TINY_CONFOUND_SPEC,), explainers=("slime:n_samples=300",),
-                   metrics=("topk_overlap", "stability"), n_examples=3, repeats=2)
+    spec = RunSpec(
+        tasks=(TINY_CONFOUND_SPEC,),
+        explainers=("slime:n_samples=300",),
+        metrics=("topk_overlap", "stability"),
+        n_examples=3,
+        repeats=2,
+    )
     run_benchmark(spec, out=tmp_path / "run", progress=False)
-    names = {p.name for p in plot_run(tmp_path / "run", tmp_path / "figures")}
+    names = {f.path.name for f in plot_run(tmp_path / "run", tmp_path / "figures") if f.path}
     assert any(name.startswith("stability_") for name in names)
 
 
@@ -133,16 +210,42 @@ def test_explain_writes_json_and_playable_wavs(tiny_confound, tmp_path, capsys):
     wav = tmp_path / "clip.wav"
     sf.write(wav, stereo, 44_100)  # another rate and stereo: resampled, mixed down
     out = tmp_path / "explained"
-    assert main(["explain", str(wav), "--task", TINY_CONFOUND_SPEC, "--explainer", "audiolime:separator=hpss",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(wav),
+                "--task",
+                TINY_CONFOUND_SPEC,
+                "--explainer",
+                "audiolime:separator=hpss",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads((out / "explanation.json").read_text())
     assert result["components"] == ["harmonic", "percussive"] and len(result["weights"]) == 2
     assert set(result["wavs"]) >= {"top_together.wav", "without_top.wav"}
     for name in result["wavs"]:
         audio, sr = sf.read(out / name)
         assert sr == 16_000 and audio.ndim == 1 and len(audio) > 0
-    assert main(["explain", str(wav), "--task", TINY_CONFOUND_SPEC, "--explainer", "slime",
-                 "--out", str(tmp_path / "segments")]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(wav),
+                "--task",
+                TINY_CONFOUND_SPEC,
+                "--explainer",
+                "slime",
+                "--out",
+                str(tmp_path / "segments"),
+            ]
+        )
+        == 0
+    )
     segments = json.loads((tmp_path / "segments" / "explanation.json").read_text())
     assert any(name.startswith("component_t") for name in segments["wavs"])
 

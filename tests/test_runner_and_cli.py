@@ -7,20 +7,35 @@ import pandas as pd
 import pytest
 
 from audiox_bench.cli import main
-from audiox_bench.engine.runner import RunSpec, run_benchmark
-from audiox_bench.results.store import read_records
+from audiox_bench.core.contracts import ValueSpec
+from audiox_bench.core.records import Record
+from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.runner import run_benchmark
 from audiox_bench.results.leaderboard import bootstrap_ci, leaderboard
+from audiox_bench.results.store import read_records
 from tests.conftest import TINY_CONFOUND_SPEC
 
-REQUIRED_FIELDS = {"task", "explainer", "example_id", "repeat", "target", "components", "weights",
-                   "n_model_calls", "seconds", "metrics", "error"}
+REQUIRED_FIELDS = {
+    "task",
+    "explainer",
+    "example_id",
+    "repeat",
+    "target",
+    "components",
+    "weights",
+    "n_model_calls",
+    "seconds",
+    "metrics",
+    "error",
+}
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tiny_confound, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    spec = RunSpec(tasks=(TINY_CONFOUND_SPEC,), explainers=("audiolime", "audiolime:separator=hpss"),
-                   n_examples=6, seed=1)
+    spec = RunSpec(
+        tasks=(TINY_CONFOUND_SPEC,), explainers=("audiolime", "audiolime:separator=hpss"), n_examples=6, seed=1
+    )
     return out, run_benchmark(spec, out=out, progress=False)
 
 
@@ -29,16 +44,18 @@ def test_run_directory_contents(tiny_run):
     for name in ("run.json", "records.jsonl", "validity.json", "leaderboard.csv", "leaderboard.md"):
         assert (out / name).is_file(), name
     records = read_records(out)
-    assert len(records) == 12 and all(REQUIRED_FIELDS <= set(r) for r in records)
-    assert all(r["error"] is None for r in records)
-    oracle = [r for r in records if r["explainer"] == "audiolime"]
-    assert all(r["n_model_calls"] == 2 ** len(r["components"]) for r in oracle)
+    assert len(records) == 12 and all(set(vars(r)) >= REQUIRED_FIELDS for r in records)
+    assert all(r.error is None for r in records)
+    oracle = [r for r in records if r.explainer == "audiolime"]
+    assert all(r.n_model_calls == 2 ** len(r.components) for r in oracle)
     run_info = json.loads((out / "run.json").read_text())
     assert run_info["spec"]["n_examples"] == 6 and "torch" in run_info["versions"]
     validity = json.loads((out / "validity.json").read_text())
     task = run_info["spec"]["tasks"][0]
     assert validity[task]["passed"] and {c["name"] for c in validity[task]["checks"]} == {
-        "accuracy_t_dr-gtr", "accuracy_t_dr-pno"}
+        "accuracy_t_dr-gtr",
+        "accuracy_t_dr-pno",
+    }
     table = pd.read_csv(out / "leaderboard.csv")
     assert list(table.columns[:8]) == ["task", "explainer", "metric", "mean", "ci_low", "ci_high", "n", "rank"]
     row = table[(table.explainer == "audiolime") & (table.metric == "topk_overlap")].iloc[0]
@@ -50,13 +67,14 @@ def test_resume_runs_only_missing_items(tiny_run):
     out, result = tiny_run
     lines = (out / "records.jsonl").read_text().splitlines()
     (out / "records.jsonl").write_text("\n".join(lines[:5]) + "\n" + lines[5][:20])  # a torn last write
-    spec = RunSpec(tasks=(TINY_CONFOUND_SPEC,), explainers=("audiolime", "audiolime:separator=hpss"),
-                   n_examples=6, seed=1)
+    spec = RunSpec(
+        tasks=(TINY_CONFOUND_SPEC,), explainers=("audiolime", "audiolime:separator=hpss"), n_examples=6, seed=1
+    )
     again = run_benchmark(spec, out=out, progress=False)
     records = read_records(out)
-    keys = [(r["explainer"], r["example_id"], r["repeat"]) for r in records]
+    keys = [(r.explainer, r.example_id, r.repeat) for r in records]
     assert len(keys) == len(set(keys)) == 12
-    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}
+    strip = lambda r: {k: v for k, v in vars(r).items() if k != "seconds"}
     dump = lambda r: json.dumps(strip(r), sort_keys=True)
     assert sorted(map(dump, records)) == sorted(map(dump, result.records))
     assert len(again.records) == 12
@@ -76,8 +94,20 @@ def test_cli_leaderboard_reprints_from_records(tiny_run, capsys):
 
 
 def test_cli_run_end_to_end(tiny_confound, tmp_path, capsys):
-    code = main(["run", "--task", TINY_CONFOUND_SPEC, "--explainer", "audiolime:separator=nmf,n_components=4",
-                 "--n-examples", "4", "--out", str(tmp_path / "r"), "--no-progress"])
+    code = main(
+        [
+            "run",
+            "--task",
+            TINY_CONFOUND_SPEC,
+            "--explainer",
+            "audiolime:separator=nmf,n_components=4",
+            "--n-examples",
+            "4",
+            "--out",
+            str(tmp_path / "r"),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "| task | explainer | metric |" in printed and "audiolime:n_components=4,separator=nmf" in printed
@@ -92,14 +122,33 @@ def test_explainer_failure_is_recorded_and_the_run_goes_on(tiny_confound, tmp_pa
         "@register_explainer('test_nan')\n"
         "class NaNs(AudioLIME):\n"
         "    def explain(self, model, example, factorization, target, seed):\n"
-        "        return Explanation(factorization.names, np.full(factorization.n_components, np.nan), target)\n")
-    assert main(["run", "--plugin", str(plugin), "--task", TINY_CONFOUND_SPEC, "--explainer", "test_nan",
-                 "--explainer", "audiolime", "--n-examples", "2", "--out", str(tmp_path / "r"),
-                 "--no-progress"]) == 0
+        "        return Explanation(factorization.names, np.full(factorization.n_components, np.nan), target)\n"
+    )
+    assert (
+        main(
+            [
+                "run",
+                "--plugin",
+                str(plugin),
+                "--task",
+                TINY_CONFOUND_SPEC,
+                "--explainer",
+                "test_nan",
+                "--explainer",
+                "audiolime",
+                "--n-examples",
+                "2",
+                "--out",
+                str(tmp_path / "r"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     records = read_records(tmp_path / "r")
-    failed = [r for r in records if r["explainer"] == "test_nan"]
-    assert len(failed) == 2 and all("NaN" in r["error"] for r in failed)
-    assert all(r["error"] is None for r in records if r["explainer"] == "audiolime")
+    failed = [r for r in records if r.explainer == "test_nan"]
+    assert len(failed) == 2 and all("NaN" in r.error for r in failed)
+    assert all(r.error is None for r in records if r.explainer == "audiolime")
     table = pd.read_csv(tmp_path / "r" / "leaderboard.csv")
     assert table[table.explainer == "test_nan"]["n_failed"].iloc[0] == 2
 
@@ -122,7 +171,7 @@ def test_explainer_failure_is_recorded_and_the_run_goes_on(tiny_confound, tmp_pa
         (["run", "--explainer", "slime:content=zero|"], "empty alternative"),
         (["run", "--out", "/proc/audiox-cannot-write"], "cannot write to output directory"),
         (["compare", "/nonexistent/a", "/nonexistent/b"], "does not exist"),
-        (["plot", "/nonexistent/run", "--out", "/tmp/x"], "no successful records"),
+        (["plot", "/nonexistent/run", "--out", "/tmp/x"], "is not a run directory"),
     ],
 )
 def test_cli_errors_are_one_line_with_exit_2(argv, message):
@@ -148,19 +197,32 @@ def test_bootstrap_ci_contains_the_mean_and_is_deterministic():
 
 def test_rank_respects_direction():
     records = [
-        {"task": "t", "explainer": e, "example_id": str(i), "repeat": 0, "error": None,
-         "metrics": {"good": v, "bad": v}}
-        for e, v in (("a", 1.0), ("b", 0.0)) for i in range(3)
+        Record("t", e, str(i), 0, metrics={"good": v, "bad": v}) for e, v in (("a", 1.0), ("b", 0.0)) for i in range(3)
     ]
-    table = leaderboard(records, {"good": True, "bad": False}).set_index(["metric", "explainer"])
+    specs = {"good": ValueSpec("good", "score", True, True), "bad": ValueSpec("bad", "score", False, True)}
+    table = leaderboard(records, specs).set_index(["metric", "explainer"])
     assert table.loc[("good", "a"), "rank"] == 1 and table.loc[("good", "b"), "rank"] == 2
     assert table.loc[("bad", "b"), "rank"] == 1 and table.loc[("bad", "a"), "rank"] == 2
 
 
 def test_target_class_by_name_and_unknown_class(tiny_confound, tmp_path, capsys):
-    assert main(["run", "--task", TINY_CONFOUND_SPEC, "--target", "piano", "--n-examples", "3",
-                 "--out", str(tmp_path / "r"), "--no-progress"]) == 0
-    assert {r["target_name"] for r in read_records(tmp_path / "r")} == {"piano"}
-    assert main(["run", "--task", TINY_CONFOUND_SPEC, "--target", "drums", "--n-examples", "3",
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--task",
+                TINY_CONFOUND_SPEC,
+                "--target",
+                "piano",
+                "--n-examples",
+                "3",
+                "--out",
+                str(tmp_path / "r"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert {r.target_name for r in read_records(tmp_path / "r")} == {"piano"}
+    assert main(["run", "--task", TINY_CONFOUND_SPEC, "--target", "drums", "--n-examples", "3", "--no-progress"]) == 2
     assert "has no class 'drums'; classes: guitar, piano" in capsys.readouterr().err

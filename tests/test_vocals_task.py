@@ -3,13 +3,13 @@
 import librosa
 import numpy as np
 import pytest
-from audiox_bench.tasks.vocals import CROSSFADE_SECONDS, N_SEGMENTS, SR, segment_gate
 
 from audiox_bench.core.contracts import predict_examples
-from audiox_bench.factorizations.sources import segment_edges
 from audiox_bench.core.registry import explainers
+from audiox_bench.factorizations.sources import segment_edges
 from audiox_bench.tasks.common.singing import render_vocal_bank
 from audiox_bench.tasks.common.stem_banks import stem_banks
+from audiox_bench.tasks.vocals import CROSSFADE_SECONDS, N_SEGMENTS, SR, segment_gate
 
 
 def test_singing_is_deterministic_normalised_and_harmonic():
@@ -53,7 +53,7 @@ def test_detector_validity_values_are_measured(tiny_vocals):
 
 def test_feature_hybrids_swap_exactly_the_injected_columns(tiny_vocals):
     model = tiny_vocals.model
-    bed, vocal, _ = tiny_vocals._excerpt("test", 0)
+    bed, vocal, _ = tiny_vocals.excerpts.excerpt("test", 0)
     example = tiny_vocals._hybrid("test", 0, model)
     injected = example.meta["injected_segments"]
     assert len(injected) == 3 and example.features is not None and example.stems is None

@@ -31,15 +31,50 @@ def check_audio(audio: np.ndarray, sr: int, min_seconds: float = 0.0, what: str 
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"{what} contains NaN or infinite samples")
     if array.size < min_seconds * sr:
-        raise InvalidInputError(
-            f"{what} is too short: {array.size / sr:.3f} s, at least {min_seconds:.3f} s needed"
-        )
+        raise InvalidInputError(f"{what} is too short: {array.size / sr:.3f} s, at least {min_seconds:.3f} s needed")
     if float(np.sqrt(np.mean(np.square(array, dtype=np.float64)))) < SILENCE_RMS:
         raise InvalidInputError(f"{what} is silent (RMS below {SILENCE_RMS:g})")
     return array.astype(np.float32, copy=False)
 
 
-def load_audio(path: str | Path, sr: int) -> np.ndarray:
+def read_audio(path: str | Path, min_seconds: float = 0.0) -> tuple[np.ndarray, int]:
+    """Read an audio file and mix it to mono, at its own sample rate.
+
+    Returns
+    -------
+    (np.ndarray [shape=(n_samples,), dtype=float32], int)
+        The mono waveform and its sample rate.
+
+    Raises
+    ------
+    InvalidInputError
+        If the file is missing or unreadable, or its content fails :func:`check_audio`.
+    """
+    path = Path(path)
+    what = f"audio file {str(path)!r}"
+    if not path.is_file():
+        raise InvalidInputError(f"{what} does not exist")
+    try:
+        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
+    except Exception as exc:  # soundfile raises LibsndfileError, RuntimeError, TypeError...
+        raise InvalidInputError(f"cannot read {what}: {exc}") from exc
+    if data.shape[0] == 0:
+        raise InvalidInputError(f"{what} is empty")
+    if file_sr < 4000 or file_sr > 384_000:
+        raise InvalidInputError(f"{what} has an unsupported sample rate {file_sr} Hz")
+    return check_audio(data.mean(axis=1), file_sr, min_seconds, what=what), int(file_sr)
+
+
+def resample(audio: np.ndarray, orig_sr: int, sr: int) -> np.ndarray:
+    """``audio`` at ``sr`` Hz (librosa's soxr_hq), float32."""
+    if orig_sr == sr:
+        return np.asarray(audio, np.float32)
+    return librosa.resample(np.asarray(audio, np.float32), orig_sr=orig_sr, target_sr=sr, res_type="soxr_hq").astype(
+        np.float32
+    )
+
+
+def load_audio(path: str | Path, sr: int, min_seconds: float = 0.0) -> np.ndarray:
     """Read an audio file, mix it to mono and resample it to ``sr`` Hz.
 
     Raises
@@ -47,20 +82,5 @@ def load_audio(path: str | Path, sr: int) -> np.ndarray:
     InvalidInputError
         If the file cannot be read or its content fails :func:`check_audio`.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInputError(f"audio file {str(path)!r} does not exist")
-    try:
-        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile raises LibsndfileError, RuntimeError, TypeError...
-        raise InvalidInputError(f"cannot read audio file {str(path)!r}: {exc}") from exc
-    if data.shape[0] == 0:
-        raise InvalidInputError(f"audio file {str(path)!r} is empty")
-    if file_sr < 4000 or file_sr > 384_000:
-        raise InvalidInputError(f"audio file {str(path)!r} has an unsupported sample rate {file_sr} Hz")
-    mono = data.mean(axis=1)
-    if not np.all(np.isfinite(mono)):
-        raise InvalidInputError(f"audio file {str(path)!r} contains NaN or infinite samples")
-    if file_sr != sr:
-        mono = librosa.resample(mono, orig_sr=file_sr, target_sr=sr, res_type="soxr_hq")
-    return check_audio(mono, sr, what=f"audio file {str(path)!r}")
+    audio, file_sr = read_audio(path, min_seconds)
+    return check_audio(resample(audio, file_sr, sr), sr, what=f"audio file {str(path)!r}")

@@ -1,7 +1,8 @@
-"""The core contracts: Example, Classifier, Factorization, GroundTruth, Explanation, Explainer, Metric.
+"""The core contracts: Example, Perturbation, GroundTruth, Explanation, Explainer, Metric, GroupMetric.
 
-See ``../shared/DESIGN.md`` for how they fit together. Data crossing module boundaries are frozen
-dataclasses; behaviour is defined by small abstract base classes.
+Data crossing module boundaries are frozen dataclasses; behaviour is defined by small abstract base
+classes. Models are described in :mod:`audiox_bench.core.classifier`, factorizations and their typed
+components in :mod:`audiox_bench.core.components`, run records in :mod:`audiox_bench.core.records`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,50 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+from audiox_bench.core.classifier import Classifier, FeatureClassifier, FeatureStats, require
+from audiox_bench.core.components import Factorization, Layout
+
+if TYPE_CHECKING:
+    from audiox_bench.core.records import GroupRow, Record
+
+
+@dataclass(frozen=True, eq=False)
+class Perturbation:
+    """An additive perturbation confined to known regions (the truth of the adversarial task).
+
+    Attributes
+    ----------
+    domain : str
+        ``features`` (the model's input) or ``audio`` (the waveform).
+    clean : np.ndarray
+        The clean input in that domain: features ``(n_mels, n_frames)`` or a waveform ``(n_samples,)``.
+    delta : np.ndarray
+        The perturbation, of the shape of ``clean``; exactly zero outside its regions.
+    layout : Layout
+        The grid the regions were drawn on.
+    regions : tuple of (int, int)
+        ``(band, time)`` index of every perturbed region (band 0 for temporal layouts).
+    clean_label, adversarial_label : int
+        The model's decision on the clean input, and the one the perturbation makes it take.
+    """
+
+    domain: str
+    clean: np.ndarray
+    delta: np.ndarray
+    layout: Layout
+    regions: tuple[tuple[int, int], ...]
+    clean_label: int
+    adversarial_label: int
+
+    @property
+    def perturbed(self) -> np.ndarray:
+        """``clean + delta``."""
+        return (self.clean + self.delta).astype(np.float32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,14 +73,13 @@ class Example:
     stems : mapping of str to np.ndarray, optional
         Oracle sources (name -> waveform of the same length) whose sum is ``audio``.
     meta : mapping
-        Anything else the task wants to keep (JSON-serialisable).
+        What the task records about the example (JSON-serialisable), for its own truth and for people.
     features : np.ndarray [shape=(n_mels, n_frames)], optional
         The model input, for examples defined in the model's feature domain (e.g. log-mel columns
         swapped between two versions of a clip). It overrides the features of ``audio``; such examples
-        suit segmentation explainers only. See :func:`model_input`.
-    arrays : mapping of str to np.ndarray
-        Named arrays a task attaches for its metrics (e.g. an adversarial perturbation and the clean
-        input it was added to).
+        suit feature factorizations only. See :func:`model_input`.
+    perturbation : Perturbation, optional
+        The adversarial perturbation this example carries, if any.
     """
 
     id: str
@@ -48,7 +89,7 @@ class Example:
     stems: Mapping[str, np.ndarray] | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     features: np.ndarray | None = None
-    arrays: Mapping[str, np.ndarray] = field(default_factory=dict)
+    perturbation: Perturbation | None = None
 
 
 @dataclass(frozen=True)
@@ -96,77 +137,25 @@ class Explanation:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-class Classifier(ABC):
-    """A trained model as seen from outside.
-
-    Models on log-mel input also implement :meth:`features` and :meth:`predict_features`, so
-    spectrogram-domain explainers can perturb their input directly.
-    """
-
-    sr: int
-    classes: tuple[str, ...]
-
-    @abstractmethod
-    def predict_proba(self, audio: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(n, n_classes)`` for audio ``(n, n_samples)``."""
-
-    def features(self, audio: np.ndarray) -> np.ndarray:
-        """Model input features ``(n, n_mels, frames)`` of audio ``(n, n_samples)``."""
-        raise NotImplementedError(f"{type(self).__name__} has no feature front end")
-
-    def predict_features(self, features: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(n, n_classes)`` for features ``(n, n_mels, frames)``."""
-        raise NotImplementedError(f"{type(self).__name__} has no feature front end")
-
-    def randomized(self, order: str = "cascading", layers: int | None = None, seed: int = 0) -> Classifier:
-        """A copy with re-initialised parameters: the top ``layers`` layers (``cascading``) or only the
-        ``layers``-th from the top (``independent``), deterministically from ``seed``."""
-        raise NotImplementedError(f"{type(self).__name__} cannot randomize its parameters")
-
-
-class Factorization(ABC):
-    """The interpretable components of one example and how to compose inputs from masks.
-
-    Attributes
-    ----------
-    family : str
-        ``"source"`` (audio-domain sources, optionally x time) or ``"segmentation"`` (regions of the
-        model's input features).
-    domain : str
-        ``"audio"`` if :meth:`compose` returns waveforms, ``"features"`` if it returns model features.
-    names : tuple of str
-        Component names (``drums``, ``t3``, ``vocals@t3``, ``f2t4`` ...).
-    key : str
-        Identifies the factorization of this example (for caching predictions).
-    """
-
-    family: ClassVar[str]
-    domain: ClassVar[str]
-    names: tuple[str, ...]
-    key: str
-
-    @property
-    def n_components(self) -> int:
-        return len(self.names)
-
-    @abstractmethod
-    def compose(self, masks: np.ndarray) -> np.ndarray:
-        """Model inputs for boolean masks ``(n, n_components)`` (True = component kept)."""
-
-
 class Explainer(ABC):
     """Explains one prediction over one factorization. Never sees ground truth.
 
     Subclasses take their parameters as constructor keywords (so a SPEC maps onto them) and set
-    ``family`` to the factorization family they work on.
+    ``family`` to the factorization family they produce (``source`` or ``segmentation``).
     """
 
-    family: ClassVar[str]
+    family: ClassVar[str] = "any"
     description: ClassVar[str] = ""
 
     @abstractmethod
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         """The factorization this explainer uses for ``example``."""
+
+    def factorize_for(self, model: Classifier, example: Example, seed: int) -> Factorization:
+        """The factorization an explanation with ``seed`` actually uses. The same as :meth:`factorize`
+        unless the factorization draws random numbers (e.g. a noise fill), in which case metrics must
+        see the one the explanation saw."""
+        return self.factorize(model, example)
 
     @abstractmethod
     def explain(
@@ -184,8 +173,8 @@ class Explainer(ABC):
 class MetricInput:
     """Everything a per-instance metric may look at.
 
-    ``explainer``, ``target`` and ``seed`` let a metric explain again (e.g. a randomized model) or
-    draw its own random numbers from the instance's seed.
+    ``factorization`` is the one the explanation used; ``explainer``, ``target`` and ``seed`` let a
+    metric explain again (e.g. a randomized model) or draw its own random numbers from the seed.
     """
 
     explanation: Explanation
@@ -198,7 +187,82 @@ class MetricInput:
     seed: int = 0
 
 
-class Metric(ABC):
+ROLES = ("score", "reference", "diagnostic")
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    """How the leaderboard reads one value a metric reports.
+
+    Attributes
+    ----------
+    name : str
+        The value's name (``topk_overlap``, ``label_flip.oracle`` ...).
+    role : str
+        ``score`` (ranked), ``reference`` (a bound to read scores against: shown, not ranked) or
+        ``diagnostic`` (detail: shown folded away, not ranked).
+    higher_is_better : bool
+    primary : bool
+        The metric's main value: the one that counts in the overall rank.
+    """
+
+    name: str
+    role: str = "score"
+    higher_is_better: bool = True
+    primary: bool = False
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, got {self.role!r}")
+        if self.primary and self.role != "score":
+            raise ValueError("a primary value must be a score")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "higher_is_better": self.higher_is_better, "primary": self.primary}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure a metric drew for a run (``path``), or why it drew none (``skipped``)."""
+
+    name: str
+    path: Path | None = None
+    skipped: str | None = None
+
+
+class _Scored(ABC):
+    """What per-instance and group metrics share: a name, a direction, value roles and figures."""
+
+    name: ClassVar[str]
+    higher_is_better: ClassVar[bool] = True
+    description: ClassVar[str] = ""
+    # Roles of sub-values by suffix (``("n_ce", "diagnostic")``; ``"layers*"`` matches a prefix); sub-values
+    # not listed are diagnostics.
+    value_roles: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def value_spec(self, value: str) -> ValueSpec:
+        """How the leaderboard reads ``value`` (the metric's name, or ``name.suffix``)."""
+        if value == self.name:
+            return ValueSpec(value, "score", self.higher_is_better, primary=True)
+        suffix = value[len(self.name) + 1 :] if value.startswith(self.name + ".") else value
+        role = next(
+            (
+                r
+                for pattern, r in self.value_roles
+                if suffix == pattern or (pattern.endswith("*") and suffix.startswith(pattern[:-1]))
+            ),
+            "diagnostic",
+        )
+        return ValueSpec(value, role, self.higher_is_better)
+
+    def plot(
+        self, plt: Any, task: str, records: Sequence[Record], group_rows: Sequence[GroupRow], out: Path
+    ) -> list[Figure]:
+        """Figures of this metric for ``task`` written into ``out`` (none by default)."""
+        return []
+
+
+class Metric(_Scored):
     """Scores one explanation. Declares its direction and meaning for the leaderboard.
 
     :meth:`score` returns a mapping of value names to numbers (the first is the metric's main value,
@@ -206,22 +270,18 @@ class Metric(ABC):
     (e.g. no ground truth): those instances are counted as skipped, not as zeros.
     """
 
-    name: ClassVar[str]
-    higher_is_better: ClassVar[bool] = True
-    description: ClassVar[str] = ""
-
     @abstractmethod
-    def score(self, item: MetricInput) -> dict[str, float | None]:
+    def score(self, item: MetricInput) -> dict[str, Any]:
         """Values of this metric for one instance. Keys starting with ``_`` carry JSON data for
         :meth:`summarize` (stored in the record's ``metric_data``, not in the leaderboard)."""
 
-    def summarize(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def summarize(self, records: Sequence[Record]) -> list[GroupRow]:
         """Dataset-level rows over the successful records (as :meth:`GroupMetric.score_records`); none by
         default."""
         return []
 
 
-class GroupMetric(ABC):
+class GroupMetric(_Scored):
     """Scores groups of finished records, e.g. the repeats of one example (stability) or two explainer
     configurations on the same instance (agreement). Computed after the explanations, from the records
     alone (``components`` and ``weights``), so it costs no model call and can be recomputed from a run
@@ -231,25 +291,20 @@ class GroupMetric(ABC):
     of an agreement); :meth:`companions` names them and the runner adds them to the run.
     """
 
-    name: ClassVar[str]
-    higher_is_better: ClassVar[bool] = True
-    description: ClassVar[str] = ""
-
     def companions(self, explainer_spec: str) -> list[str]:
         """Explainer SPECs this metric needs next to ``explainer_spec`` (canonical form not required)."""
         return []
 
     @abstractmethod
-    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Rows ``{"task", "explainer", "example_id", "repeat", "metrics": {name: value}}`` from the
-        successful records of a run (``repeat`` is None for a value about all repeats)."""
+    def score_records(self, records: Sequence[Record]) -> list[GroupRow]:
+        """Rows from the successful records of a run (``repeat`` None for a value about all repeats)."""
 
 
 def model_input(model: Classifier, example: Example) -> np.ndarray:
     """The model's input features ``(n_mels, n_frames)`` for one example (its own, if it has them)."""
     if example.features is not None:
         return np.asarray(example.features, dtype=np.float32)
-    return model.features(example.audio)[0]
+    return require(model, FeatureClassifier, "feature factorizations").features(example.audio)[0]
 
 
 def predict_examples(model: Classifier, examples: Sequence[Example]) -> np.ndarray:
@@ -257,7 +312,8 @@ def predict_examples(model: Classifier, examples: Sequence[Example]) -> np.ndarr
     if not examples:
         return np.zeros((0, len(model.classes)))
     if any(e.features is not None for e in examples):
-        return model.predict_features(np.stack([model_input(model, e) for e in examples]))
+        features = require(model, FeatureClassifier, "examples defined as features")
+        return features.predict_features(np.stack([model_input(model, e) for e in examples]))
     return model.predict_proba(np.stack([e.audio for e in examples]))
 
 
@@ -269,3 +325,27 @@ def as_audio_batch(audio: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
     if batch.ndim != 2:
         raise ValueError(f"audio must have shape (n_samples,) or (n, n_samples), got {batch.shape}")
     return batch
+
+
+class Separator(ABC):
+    """Splits an example into named sources whose sum is (close to) its audio."""
+
+    @abstractmethod
+    def separate(self, example: Example) -> dict[str, np.ndarray]:
+        """Sources by name, in a fixed order, each of the example's length."""
+
+
+class OcclusionContent(ABC):
+    """What fills a switched-off region of the model's input (SLIME), in the model's input domain.
+
+    Attributes
+    ----------
+    stochastic : bool
+        The fill depends on the random generator (each explanation seed draws its own).
+    """
+
+    stochastic: ClassVar[bool] = False
+
+    @abstractmethod
+    def fill(self, features: np.ndarray, stats: FeatureStats | None, rng: np.random.Generator) -> np.ndarray:
+        """The fill for ``features`` ``(n_mels, n_frames)`` (any shape that broadcasts to it)."""

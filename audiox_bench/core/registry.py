@@ -12,19 +12,36 @@ when its name is looked up) or through :func:`load_plugin` (``--plugin module_or
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
 import inspect
+import pkgutil
 import sys
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from audiox_bench.core.contracts import (
+    Explainer,
+    GroupMetric,
+    Metric,
+    OcclusionContent,
+    Separator,
+)
 from audiox_bench.core.errors import AudioxError, SpecError, UnknownNameError
+from audiox_bench.core.parameters import (
+    ParameterInfo,
+    check_values,
+    constructor_keywords,
+    parameter_infos,
+)
 from audiox_bench.core.spec import Spec, parse_spec
+from audiox_bench.core.task import Task
 
 T = TypeVar("T")
 
@@ -44,16 +61,22 @@ class Registry(Generic[T]):
     ----------
     kind : str
         Plural noun used in messages and in the entry-point group (``audiox_bench.<kind>``).
-    builtin_module : str, optional
-        Module imported on first lookup; importing it registers the built-in objects.
+    builtin_package : str
+        Package whose modules are imported on first lookup; importing them registers the built-ins
+        (every module of the package is discovered, none is listed by hand).
+    bases : tuple of type
+        The contract(s) registered objects implement. A class that implements none is refused at
+        registration; a factory function's product is checked when it is built.
     """
 
-    def __init__(self, kind: str, builtin_module: str | None = None) -> None:
+    def __init__(self, kind: str, builtin_package: str, bases: tuple[type, ...]) -> None:
         self.kind = kind
+        self.singular = kind[:-1]
         self.entry_point_group = f"audiox_bench.{kind}"
-        self._builtin_module = builtin_module
+        self.bases = bases
+        self._builtin_package = builtin_package
         self._factories: dict[str, Callable[..., T]] = {}
-        self._builtins_loaded = builtin_module is None
+        self._builtins_loaded = False
 
     # -- registration -------------------------------------------------------------------------
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -66,23 +89,33 @@ class Registry(Generic[T]):
         return decorate
 
     def add(self, name: str, factory: Callable[..., T]) -> None:
-        """Register ``factory`` under ``name``; re-registering the same object is a no-op."""
+        """Register ``factory`` under ``name``; re-registering the same object is a no-op.
+
+        Raises
+        ------
+        AudioxError
+            If ``name`` is taken by another object, or ``factory`` is a class that implements none of
+            the registry's contracts.
+        """
         existing = self._factories.get(name)
-        if existing is not None and existing is not factory and _qualname(existing) != _qualname(
-            factory
-        ):
-            raise AudioxError(f"{self.kind[:-1]} {name!r} is already registered by {_qualname(existing)}")
+        if existing is not None and existing is not factory and _qualname(existing) != _qualname(factory):
+            raise AudioxError(f"{self.singular} {name!r} is already registered by {_qualname(existing)}")
+        if isinstance(factory, type) and not issubclass(factory, self.bases):
+            raise AudioxError(
+                f"{self.singular} {name!r} ({_qualname(factory)}) must subclass "
+                + " or ".join(f"audiox_bench.{b.__name__}" for b in self.bases)
+            )
+        if not callable(factory):
+            raise AudioxError(f"{self.singular} {name!r} is not a class or factory function")
         self._factories[name] = factory
-        try:
-            factory.registered_name = name  # type: ignore[attr-defined]
-        except (AttributeError, TypeError):
-            pass
+        if isinstance(factory, type):
+            factory.name = name  # type: ignore[attr-defined]
 
     # -- lookup ---------------------------------------------------------------------------------
     def _load_builtins(self) -> None:
         if not self._builtins_loaded:
             self._builtins_loaded = True
-            importlib.import_module(self._builtin_module)  # type: ignore[arg-type]
+            import_submodules(self._builtin_package)
 
     def _entry_points(self) -> dict[str, importlib.metadata.EntryPoint]:
         return {ep.name: ep for ep in importlib.metadata.entry_points(group=self.entry_point_group)}
@@ -123,7 +156,7 @@ class Registry(Generic[T]):
             self.add(entry_point.name, loaded)
 
     def build(self, spec: str | Spec, **extra: Any) -> T:
-        """Construct the object a SPEC names, checking its keys against the constructor.
+        """Construct the object a SPEC names, checking its keys and value types against the constructor.
 
         Parameters
         ----------
@@ -131,6 +164,12 @@ class Registry(Generic[T]):
             ``name`` or ``name:key=value,...``.
         **extra
             Keywords supplied by the framework (not by the user), passed if the constructor takes them.
+
+        Raises
+        ------
+        SpecError
+            For an unknown key (with the closest ones as a hint), a value of the wrong type, or a value
+            the constructor rejects.
         """
         spec = parse_spec(spec) if isinstance(spec, str) else spec
         factory = self.get(spec.name)
@@ -140,44 +179,47 @@ class Registry(Generic[T]):
             if unknown:
                 key = unknown[0]
                 raise SpecError(
-                    f"{self.kind[:-1]} {spec.name!r} has no parameter {key!r}"
+                    f"{self.singular} {spec.name!r} has no parameter {key!r}"
                     f"{close_matches_hint(key, accepted)}; parameters: {', '.join(sorted(accepted)) or 'none'}"
                 )
             extra = {k: v for k, v in extra.items() if k in accepted}
+        check_values(self.singular, spec.name, factory, spec.params)
         try:
             obj = factory(**spec.params, **extra)
         except AudioxError:
             raise
         except (TypeError, ValueError) as exc:
-            raise SpecError(f"bad parameters for {self.kind[:-1]} {str(spec)!r}: {exc}") from exc
+            raise SpecError(f"bad parameters for {self.singular} {str(spec)!r}: {exc}") from exc
+        if not isinstance(obj, self.bases):
+            raise AudioxError(
+                f"{self.singular} {spec.name!r} built a {type(obj).__name__}, which implements none of "
+                + ", ".join(f"audiox_bench.{b.__name__}" for b in self.bases)
+            )
         return obj
 
     def describe(self, name: str) -> str:
-        """First line of the docstring of ``name`` (entry points are described without loading)."""
+        """The first paragraph of the docstring of ``name``, whole (entry points: without loading)."""
         self._load_builtins()
         factory = self._factories.get(name)
         if factory is None:
             return "(plugin, loaded on use)"
         doc = inspect.getdoc(factory) or ""
-        return doc.splitlines()[0] if doc else ""
+        return " ".join(doc.split("\n\n", 1)[0].split())
+
+    def parameters(self, name: str) -> list[ParameterInfo]:
+        """The constructor parameters of ``name`` with types, defaults and meanings."""
+        return parameter_infos(self.get(name))
 
     def __contains__(self, name: str) -> bool:
         return name in self.names()
 
 
-def constructor_keywords(factory: Callable[..., Any]) -> list[str] | None:
-    """Keyword parameters of a class or function; None if it takes ``**kwargs``."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return None
-    names = []
-    for parameter in signature.parameters.values():
-        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
-            return None
-        if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
-            names.append(parameter.name)
-    return names
+def import_submodules(package: str) -> None:
+    """Import every module of ``package`` (not starting with ``_``), so their decorators register them."""
+    module = importlib.import_module(package)
+    for info in pkgutil.iter_modules(getattr(module, "__path__", []), package + "."):
+        if not info.name.rsplit(".", 1)[-1].startswith("_"):
+            importlib.import_module(info.name)
 
 
 def _qualname(obj: Any) -> str:
@@ -185,6 +227,28 @@ def _qualname(obj: Any) -> str:
 
 
 LOADED_PLUGINS: list[str] = []  # in load order, so worker processes can load the same ones
+
+
+def plugin_provenance() -> list[dict[str, str]]:
+    """What each loaded plugin is: a file's path and SHA-256, or a module's distribution version, so a
+    run can tell when a plugin changed since its records were made."""
+    described = []
+    for target in LOADED_PLUGINS:
+        path = Path(target)
+        if path.is_file():
+            described.append(
+                {"plugin": target, "path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            )
+            continue
+        module = sys.modules.get(target)
+        file = Path(module.__file__) if module is not None and module.__file__ else None
+        entry = {"plugin": target}
+        if file is not None and file.is_file():
+            entry["sha256"] = hashlib.sha256(file.read_bytes()).hexdigest()
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            entry["version"] = importlib.metadata.version(target.split(".")[0])
+        described.append(entry)
+    return described
 
 
 def load_plugin(target: str) -> None:
@@ -223,12 +287,6 @@ def load_plugin(target: str) -> None:
         raise AudioxError(f"plugin {target!r} raised while loading: {type(exc).__name__}: {exc}") from exc
 
 
-tasks: Registry[Any] = Registry("tasks", "audiox_bench.tasks")
-explainers: Registry[Any] = Registry("explainers", "audiox_bench.explainers")
-metrics: Registry[Any] = Registry("metrics", "audiox_bench.metrics")
-separators: Registry[Any] = Registry("separators", "audiox_bench.factorizations.separators")
-
-
 def canonical_spec(registry: Registry[Any], spec: str | Spec) -> str:
     """The canonical SPEC string: the name plus the parameters that differ from the defaults, sorted.
 
@@ -244,15 +302,22 @@ def canonical_spec(registry: Registry[Any], spec: str | Spec) -> str:
     kept = {
         key: value
         for key, value in spec.params.items()
-        if key not in parameters or parameters[key].default is inspect.Parameter.empty
+        if key not in parameters
+        or parameters[key].default is inspect.Parameter.empty
         or parameters[key].default != value
     }
     return str(Spec(spec.name, kept))
+
+
+tasks: Registry[Task] = Registry("tasks", "audiox_bench.tasks", (Task,))
+explainers: Registry[Explainer] = Registry("explainers", "audiox_bench.explainers", (Explainer,))
+metrics: Registry[Metric | GroupMetric] = Registry("metrics", "audiox_bench.metrics", (Metric, GroupMetric))
+separators: Registry[Separator] = Registry("separators", "audiox_bench.factorizations.separators", (Separator,))
+contents: Registry[OcclusionContent] = Registry("contents", "audiox_bench.factorizations.contents", (OcclusionContent,))
+REGISTRIES: dict[str, Registry[Any]] = {r.kind: r for r in (tasks, explainers, metrics, separators, contents)}
 
 register_task = tasks.register
 register_explainer = explainers.register
 register_metric = metrics.register
 register_separator = separators.register
-
-contents: Registry[Any] = Registry("contents", "audiox_bench.factorizations.contents")
 register_content = contents.register

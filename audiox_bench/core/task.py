@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
-from audiox_bench.core.contracts import Classifier, Example, Factorization, GroundTruth
+from audiox_bench.core.classifier import Classifier
+from audiox_bench.core.components import Factorization
+from audiox_bench.core.contracts import Example, GroundTruth
 from audiox_bench.core.errors import ValidityError
 
 
@@ -54,9 +55,8 @@ class Task(ABC):
     :meth:`examples` and :meth:`truth_for`. Ground truth is served only once the validity checks pass.
     """
 
-    description: ClassVar[str] = ""
-    reference: ClassVar[str] = ""
-    truth: ClassVar[str] = ""
+    name: ClassVar[str] = "task"  # set by the registry at registration
+    reference: ClassVar[str] = ""  # the paper the task follows (shown on the leaderboard page)
 
     def __init__(self) -> None:
         self.selection: dict[str, Any] = {}  # how examples were selected (e.g. kept / made), if they were
@@ -74,8 +74,8 @@ class Task(ABC):
     def _set_prepared(self, model: Classifier, checks: list[ValidityCheck], card: dict[str, Any]) -> None:
         self._model, self._checks, self._card = model, list(checks), dict(card)
 
-    # Caches that can be rebuilt (e.g. stem banks): left out when the task is shipped to a worker.
-    transient_attributes: ClassVar[tuple[str, ...]] = ("_banks",)
+    # Caches that can be rebuilt: emptied when the task is shipped to a worker.
+    transient_attributes: ClassVar[tuple[str, ...]] = ()
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -83,24 +83,6 @@ class Task(ABC):
             if name in state:
                 state[name] = type(state[name])()
         return state
-
-    def _prepare_first_valid(
-        self,
-        build: Callable[[int], tuple[Classifier, list[ValidityCheck], dict[str, Any]]],
-        seeds: range,
-    ) -> None:
-        """Build models with successive training seeds until one passes its checks (or seeds run out).
-
-        ``build(train_seed)`` returns the model, its checks and its card; the card of the model kept
-        gains ``attempts``, the checks of every seed tried.
-        """
-        attempts = []
-        for train_seed in seeds:
-            model, checks, card = build(train_seed)
-            attempts.append({"train_seed": train_seed, **{c.name: c.value for c in checks}})
-            if all(c.passed for c in checks):
-                break
-        self._set_prepared(model, checks, {**card, "attempts": attempts})
 
     def _require_prepared(self) -> None:
         if self._model is None:
@@ -134,8 +116,7 @@ class Task(ABC):
         failed = [str(check) for check in self.validity_checks if not check.passed]
         if failed:
             raise ValidityError(
-                f"task {getattr(self, 'registered_name', type(self).__name__)!r} failed its validity "
-                f"check, so it serves no ground truth: {'; '.join(failed)}"
+                f"task {self.name!r} failed its validity check, so it serves no ground truth: {'; '.join(failed)}"
             )
 
     @abstractmethod
@@ -156,26 +137,3 @@ class Task(ABC):
     @abstractmethod
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
         """Ground truth without the validity gate (implemented by each task)."""
-
-
-class TrainedModelTask(Task):
-    """A task whose model is trained by the project on synthesised stems (confound, vocals).
-
-    Validates and stores the settings these tasks share; see the subclasses for their meaning.
-    """
-
-    def _init_training(self, seed: int, n_train: int, n_stems: int, epochs: int, architecture: str,
-                       n_validity: int, max_attempts: int, device: str) -> None:
-        from audiox_bench.models.networks import ARCHITECTURES
-
-        if architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
-        if n_stems < 5 or n_train < 10 or epochs < 1 or n_validity < 2 or max_attempts < 1:
-            raise ValueError("n_stems >= 5, n_train >= 10, epochs >= 1, n_validity >= 2 and max_attempts >= 1 "
-                             "are needed")
-        self.seed, self.n_train, self.epochs, self.architecture = int(seed), int(n_train), int(epochs), architecture
-        self.n_validity, self.max_attempts, self.device = int(n_validity), int(max_attempts), device
-        # Stems per role for training; validation and test banks get 1/5 and 2/5 of it.
-        self.bank_sizes = {"train": int(n_stems), "val": max(2, n_stems // 5), "test": max(2, 2 * n_stems // 5)}
-        self._banks: dict[str, dict[str, Any]] = {}
-        self._progress = False

@@ -2,15 +2,12 @@
 
 A batch of model inputs and activations takes tens to hundreds of MB. glibc's malloc serves blocks
 that large with ``mmap`` and returns them to the system when they are freed (and trims the heap top
-above 128 KB), so the next batch faults every page in again, zero-filled. Measured on the vocal
-detector (1 CPU thread, one fresh worker process): 0.90 s per SLIME explanation with the defaults,
-0.45 s with freed memory kept. A process that has already allocated a lot (e.g. trained a model)
-hides the effect, a fresh worker process shows it in full; Dask's nanny even lowers the trim
-threshold on purpose (to 64 KB) to return memory early.
-
-The cost is resident memory: a process keeps the peak of its batch working set instead of returning
-it between batches. At the default batch of 64 that is small: 642 MB resident against 640 MB without
-this setting, after preparing the vocal task and 4 SLIME explanations.
+above 128 KB), so the next batch faults every page in again, zero-filled. A process that has already
+allocated a lot (e.g. trained a model) hides the effect; a fresh worker process shows it in full, and
+Dask's nanny even lowers the trim threshold on purpose to return memory early. Raising both thresholds
+keeps freed memory in the process: the cost is resident memory (a process keeps the peak of its batch
+working set). ``benchmarks/test_engine_scaling.py`` measures the engines under this setting; the
+README reports the numbers.
 """
 
 from __future__ import annotations
@@ -41,4 +38,6 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):  # not glibc (e.g. musl has no mallopt)
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)) and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+    return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)) and bool(
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    )

@@ -47,13 +47,6 @@ class EngineSpec:
     def in_process(self) -> bool:
         return self.jobs == 1 and not self.dask_scheduler and not self.dask_local
 
-    def describe(self) -> str:
-        if self.dask_scheduler:
-            return f"dask scheduler {self.dask_scheduler}"
-        if self.dask_local:
-            return f"dask local cluster of {self.dask_local} workers"
-        return f"{self.jobs} local processes" if self.jobs > 1 else "in process"
-
 
 @contextmanager
 def open_executor(engine: EngineSpec) -> Iterator[Executor | None]:
@@ -79,8 +72,9 @@ def _dask_executor(engine: EngineSpec) -> Iterator[Executor]:
     cluster = None
     try:
         if engine.dask_local:
-            cluster = LocalCluster(n_workers=engine.dask_local, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=engine.dask_local, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             client = Client(cluster)
         else:
             client = Client(engine.dask_scheduler, timeout="20s")

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import time
 import traceback
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from audiox_bench.core.components import Factorization
 from audiox_bench.core.contracts import Example, Explainer, Explanation, Metric, MetricInput
 from audiox_bench.core.errors import AudioxError, ExplainerOutputError, NotApplicableError
+from audiox_bench.core.records import Record, json_float
 from audiox_bench.core.task import Task
+from audiox_bench.perturbation.prediction_cache import cost_meter
 
 
 def item_seed(root: int, *parts: Any) -> int:
@@ -45,48 +49,70 @@ def check_explanation(explanation: Any, n_components: int) -> Explanation:
     return explanation
 
 
-def _json_float(value: Any) -> Any:
-    if value is None:
-        return None
-    value = float(value)
-    return value if np.isfinite(value) else None
+def score_metrics(record: Record, metrics: dict[str, Metric], item: MetricInput) -> None:
+    """Add every metric's values to ``record``; a metric that does not apply leaves its value undefined
+    and says why (``metric_notes``), the others still run."""
+    for name, metric in metrics.items():
+        start = time.perf_counter()
+        try:
+            values = metric.score(item)
+        except NotApplicableError as exc:
+            values = {metric.name: None}
+            record.metric_notes[metric.name] = str(exc)
+        record.metric_seconds[name] = round(time.perf_counter() - start, 4)
+        record.metrics.update({k: json_float(v) for k, v in values.items() if not k.startswith("_")})
+        record.metric_data.update({k: v for k, v in values.items() if k.startswith("_")})
 
 
-def explain_item(task_name: str, task: Task, explainer_name: str, explainer: Explainer,
-                 metrics: dict[str, Metric], example: Example, factorization, repeat: int,
-                 target: int, seed: int) -> dict[str, Any]:
-    """Run one explanation and its metrics; failures become an error record, never an exception."""
-    record: dict[str, Any] = {
-        "task": task_name, "explainer": explainer_name, "example_id": example.id, "repeat": repeat,
-        "seed": seed, "target": int(target), "target_name": task.model.classes[target], "label": example.label,
-        "components": None, "weights": None, "intercept": None, "surrogate_r2": None, "n_model_calls": 0,
-        "seconds": 0.0, "ground_truth": None, "metrics": {}, "extra": {}, "error": None,
-    }
+def explain_item(
+    task_name: str,
+    task: Task,
+    explainer_name: str,
+    explainer: Explainer,
+    metrics: dict[str, Metric],
+    example: Example,
+    factorization: Factorization | BaseException,
+    repeat: int,
+    target: int,
+    seed: int,
+) -> Record:
+    """Run one explanation and its metrics; failures become an error record, never an exception.
+
+    The record's cost is the explanation's own: the model inputs it needed, of which ``n_cache_hits``
+    were answered by the shared prediction cache, and the seconds it took plus what those cached inputs
+    cost when they were first evaluated (so the order of explainers on an example does not matter).
+    """
+    record = Record(
+        task_name, explainer_name, example.id, repeat, seed, int(target), task.model.classes[target], example.label
+    )
     try:
         if isinstance(factorization, BaseException):
             raise factorization
         truth = task.ground_truth(example, factorization)
-        record["ground_truth"] = sorted(truth.components) if truth is not None else None
-        explanation = check_explanation(
-            explainer.explain(task.model, example, factorization, target, seed), factorization.n_components)
-        record.update(components=list(explanation.components),
-                      weights=[float(w) for w in explanation.weights],
-                      intercept=_json_float(explanation.intercept), surrogate_r2=_json_float(explanation.score),
-                      n_model_calls=int(explanation.n_model_calls), seconds=round(explanation.seconds, 4),
-                      extra={k: _json_float(v) if isinstance(v, float) else v for k, v in explanation.extra.items()})
-        item = MetricInput(explanation, truth, task.model, example, factorization, explainer, target, seed)
-        for metric in metrics.values():
-            values = metric.score(item)
-            record["metrics"].update({k: _json_float(v) for k, v in values.items() if not k.startswith("_")})
-            data = {k: v for k, v in values.items() if k.startswith("_")}
-            if data:
-                record.setdefault("metric_data", {}).update(data)
+        record.ground_truth = sorted(truth.components) if truth is not None else None
+        start = time.perf_counter()
+        with cost_meter() as cost:
+            explanation = explainer.explain(task.model, example, factorization, target, seed)
+        wall = time.perf_counter() - start
+        explanation = check_explanation(explanation, factorization.n_components)
+        record.components = list(explanation.components)
+        record.weights = [float(w) for w in explanation.weights]
+        record.intercept, record.surrogate_r2 = json_float(explanation.intercept), json_float(explanation.score)
+        record.n_model_calls = max(int(explanation.n_model_calls), cost.inputs)
+        record.n_cache_hits = cost.cache_hits
+        record.seconds = round(wall + cost.cached_seconds, 4)
+        record.extra = {k: json_float(v) if isinstance(v, float) else v for k, v in explanation.extra.items()}
+        score_metrics(
+            record,
+            metrics,
+            MetricInput(explanation, truth, task.model, example, factorization, explainer, target, seed),
+        )
     except NotApplicableError as exc:  # the explainer does not apply here: N/A, not a failure
-        record["not_applicable"] = str(exc)
-    except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
-        record["error"] = f"{type(exc).__name__}: {exc}"
+        record.not_applicable = str(exc)
+    except Exception as exc:
+        record.error = f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, AudioxError):
-            record["traceback"] = traceback.format_exc(limit=6)
+            record.traceback = traceback.format_exc(limit=6)
     return record
 
 
@@ -130,15 +156,15 @@ def pack_context(context: WorkContext) -> PackedContext:
     return PackedContext(hashlib.blake2b(data, digest_size=12).hexdigest(), data, tuple(LOADED_PLUGINS))
 
 
-def run_packed(packed: PackedContext, item: WorkItem) -> list[dict[str, Any]]:
+def run_packed(packed: PackedContext, item: WorkItem) -> list[Record]:
     """:func:`run_item` in a worker process: plugins are imported and the context unpickled on the
     worker's first item only; torch gets one thread per worker (the workers share the cores), and
     freed memory stays in the worker (:func:`~audiox_bench.engine.allocator.keep_freed_memory`)."""
     if packed.key not in _CONTEXTS:
         import torch
 
-        from audiox_bench.engine.allocator import keep_freed_memory
         from audiox_bench.core.registry import load_plugin
+        from audiox_bench.engine.allocator import keep_freed_memory
 
         torch.set_num_threads(1)
         keep_freed_memory()
@@ -149,18 +175,30 @@ def run_packed(packed: PackedContext, item: WorkItem) -> list[dict[str, Any]]:
     return run_item(_CONTEXTS[packed.key], item)
 
 
-def run_item(context: WorkContext, item: WorkItem) -> list[dict[str, Any]]:
+def run_item(context: WorkContext, item: WorkItem) -> list[Record]:
     """Records of one work item, in (explainer, repeat) order; failures become error records."""
     records = []
-    factorizations: dict[str, Any] = {}
+    factorizations: dict[str, Factorization | BaseException] = {}
     for explainer_name, repeat in item.todo:
         explainer = context.explainers[explainer_name]
         if explainer_name not in factorizations:
             try:
                 factorizations[explainer_name] = explainer.factorize(context.task.model, item.example)
-            except Exception as exc:  # noqa: BLE001 - becomes the error of each record of this example
+            except Exception as exc:
                 factorizations[explainer_name] = exc
         seed = item_seed(context.root_seed, context.task_name, item.example.id, repeat)
-        records.append(explain_item(context.task_name, context.task, explainer_name, explainer, context.metrics,
-                                    item.example, factorizations[explainer_name], repeat, item.target, seed))
+        records.append(
+            explain_item(
+                context.task_name,
+                context.task,
+                explainer_name,
+                explainer,
+                context.metrics,
+                item.example,
+                factorizations[explainer_name],
+                repeat,
+                item.target,
+                seed,
+            )
+        )
     return records

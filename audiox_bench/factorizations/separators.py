@@ -15,27 +15,18 @@ Soft masks sum to one, so for every separator the sources add up to the input (u
 from __future__ import annotations
 
 import warnings
-from abc import ABC, abstractmethod
 
 import librosa
 import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
-from audiox_bench.core.contracts import Example
+from audiox_bench.core.contracts import Example, Separator
 from audiox_bench.core.errors import InvalidInputError
 from audiox_bench.core.registry import separators
 
 N_FFT = 1024
 HOP = 256
-
-
-class Separator(ABC):
-    """Splits an example into named sources (same length as its audio)."""
-
-    @abstractmethod
-    def separate(self, example: Example) -> dict[str, np.ndarray]:
-        """Sources by name, in a fixed order; their sum is (close to) ``example.audio``."""
 
 
 def _stft(audio: np.ndarray) -> np.ndarray:

@@ -41,6 +41,10 @@ class LogMelConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def key(self) -> str:
+        """Identifies the STFT this configuration computes (spectra are cached per key)."""
+        return f"stft:sr={self.sr},n_fft={self.n_fft},hop={self.hop_length}"
+
 
 class LogMel(nn.Module):
     """Audio ``(batch, samples)`` -> log-mel in dB ``(batch, n_mels, frames)``.
@@ -96,33 +100,3 @@ class LogMel(nn.Module):
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         return self.from_stft(self.stft(audio))
-
-
-@dataclass(frozen=True)
-class FeatureStats:
-    """Statistics of a model's training features, in its input domain.
-
-    Attributes
-    ----------
-    band_mean, band_std : np.ndarray [shape=(n_mels,)]
-        Per-band mean and standard deviation.
-    minimum : float
-        Smallest value over the training features.
-    """
-
-    band_mean: np.ndarray
-    band_std: np.ndarray
-    minimum: float
-
-    @staticmethod
-    def of(features: np.ndarray) -> FeatureStats:
-        """Statistics of features ``(n, n_mels, n_frames)``."""
-        features = np.asarray(features, dtype=np.float64)
-        return FeatureStats(features.mean(axis=(0, 2)), features.std(axis=(0, 2)), float(features.min()))
-
-    def to_dict(self) -> dict:
-        return {"band_mean": self.band_mean.tolist(), "band_std": self.band_std.tolist(), "minimum": self.minimum}
-
-    @staticmethod
-    def from_dict(data: dict) -> FeatureStats:
-        return FeatureStats(np.asarray(data["band_mean"]), np.asarray(data["band_std"]), float(data["minimum"]))

@@ -13,8 +13,12 @@ def conv_blocks(dimensions: int, in_channels: int, channels: tuple[int, ...]) ->
     ]
     layers: list[nn.Module] = []
     for out_channels in channels:
-        layers += [conv(in_channels, out_channels, kernel_size=3, padding=1, bias=False), norm(out_channels),
-                   nn.ReLU(inplace=True), pool(2)]
+        layers += [
+            conv(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+            norm(out_channels),
+            nn.ReLU(inplace=True),
+            pool(2),
+        ]
         in_channels = out_channels
     return nn.Sequential(*layers)
 

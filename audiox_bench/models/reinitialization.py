@@ -30,8 +30,9 @@ def layer_groups(network: nn.Module) -> list[list[nn.Module]]:
     return groups
 
 
-def randomized_network(network: nn.Module, order: str = "cascading", layers: int | None = None,
-                       seed: int = 0) -> nn.Module:
+def randomized_network(
+    network: nn.Module, order: str = "cascading", layers: int | None = None, seed: int = 0
+) -> nn.Module:
     """A copy of ``network`` with re-initialised layers.
 
     Parameters

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
-from audiox_bench.core.disk_cache import (
-    atomic_write_text,
-    cache_dir,
-    cache_key,
-    load_json,
-    load_state,
-    save_state,
-)
-from audiox_bench.models.torch_classifier import TorchClassifier
+from audiox_bench.core.classifier import FeatureStats
+from audiox_bench.core.disk_cache import cache_dir, cache_key
+from audiox_bench.core.files import atomic_write_bytes, atomic_write_text, load_json
 from audiox_bench.models.frontends import LogMel
+from audiox_bench.models.torch_classifier import TorchClassifier
 
 
 def cached_classifier(
@@ -55,7 +53,7 @@ def cached_classifier(
     card = load_json(entry / "card.json")
     if state is not None and isinstance(card, dict) and _load_into(network, frontend, state):
         card = {**card, "cache": "loaded", "cache_path": str(entry)}
-        return TorchClassifier(network, frontend, classes, device=device), card
+        return _classifier(network, frontend, classes, device, card), card
     card = train(network, frontend)
     card = {**card, "description": description}
     combined = {f"network.{k}": v for k, v in network.state_dict().items()}
@@ -63,7 +61,20 @@ def cached_classifier(
     save_state(entry / "model.pt", combined)
     atomic_write_text(entry / "card.json", json.dumps(card, indent=2, sort_keys=True, default=str))
     card = {**card, "cache": "trained", "cache_path": str(entry)}
-    return TorchClassifier(network, frontend, classes, device=device), card
+    return _classifier(network, frontend, classes, device, card), card
+
+
+def _classifier(
+    network: nn.Module, frontend: LogMel, classes: tuple[str, ...], device: str, card: dict[str, Any]
+) -> TorchClassifier:
+    stats = card.get("feature_stats")
+    return TorchClassifier(
+        network,
+        frontend,
+        classes,
+        device=device,
+        feature_stats=FeatureStats.from_dict(stats) if isinstance(stats, dict) else None,
+    )
 
 
 def _load_into(network: nn.Module, frontend: LogMel, state: dict) -> bool:
@@ -76,3 +87,21 @@ def _load_into(network: nn.Module, frontend: LogMel, state: dict) -> bool:
         return False
     network.eval()
     return True
+
+
+def save_state(path: Path, state: Mapping[str, torch.Tensor]) -> None:
+    """Save a torch state dict atomically."""
+    buffer = io.BytesIO()
+    torch.save(dict(state), buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_state(path: Path) -> dict[str, torch.Tensor] | None:
+    """A state dict loaded with ``weights_only=True``, or None if missing or corrupt."""
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        return None
+    return state if isinstance(state, dict) else None

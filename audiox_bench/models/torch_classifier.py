@@ -1,23 +1,27 @@
-"""A generic torch classifier with a log-mel front end."""
+"""A torch classifier with a log-mel front end: every capability of :mod:`audiox_bench.core.classifier`."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from audiox_bench.core.contracts import Classifier, as_audio_batch
+from audiox_bench.core import defaults
+from audiox_bench.core.classifier import (
+    Batched,
+    Differentiable,
+    FeatureStats,
+    LayerRandomizable,
+    SpectrumClassifier,
+)
+from audiox_bench.core.contracts import as_audio_batch
 from audiox_bench.core.errors import InvalidInputError
-from audiox_bench.models.frontends import FeatureStats, LogMel
-
-# Measured on 2 CPU cores (benchmarks/test_throughput.py, vocal detector): 64 runs 3,245 inputs/s in the
-# main thread (512: 3,748) and 3,318 in a worker thread, where a Dask worker runs its tasks and batches of
-# 256 or more drop to 2,145-2,415 (glibc serves them with fresh, page-faulting memory there). Mixing
-# audioLIME spectra is as fast at 32-256.
-DEFAULT_BATCH_SIZE = 64
+from audiox_bench.models.frontends import LogMel
 
 
-class TorchClassifier(Classifier):
+class TorchClassifier(Differentiable, SpectrumClassifier, LayerRandomizable, Batched):
     """A torch network on log-mel features, evaluated in batches under ``torch.inference_mode``.
 
     Parameters
@@ -42,8 +46,8 @@ class TorchClassifier(Classifier):
         network: nn.Module,
         frontend: LogMel,
         classes: tuple[str, ...],
-        device: str = "cpu",
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        device: str = defaults.DEVICE,
+        batch_size: int = defaults.BATCH_SIZE,
         feature_stats: FeatureStats | None = None,
     ) -> None:
         self.device = torch.device(device)
@@ -51,10 +55,11 @@ class TorchClassifier(Classifier):
         self.frontend = frontend.to(self.device).eval()
         self.classes = tuple(classes)
         self.sr = frontend.config.sr
+        self.hop_length = frontend.config.hop_length
         self.batch_size = int(batch_size)
         self.feature_stats = feature_stats
 
-    def _batched(self, inputs, step) -> np.ndarray:
+    def _batched(self, inputs, step: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
         """Apply ``step`` (tensor on device -> tensor) to ``inputs`` one batch at a time."""
         out = []
         with torch.inference_mode():
@@ -64,9 +69,17 @@ class TorchClassifier(Classifier):
                 out.append(step(chunk.to(self.device)).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
-    def _probabilities(self, features: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.network(features), dim=1)
+    # -- Differentiable ------------------------------------------------------------------------
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        return self.network(features)
 
+    def audio_features(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.frontend(audio)
+
+    def _probabilities_of_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.probabilities(self.network(features))
+
+    # -- FeatureClassifier ---------------------------------------------------------------------
     def features(self, audio: np.ndarray) -> np.ndarray:
         return self._batched(as_audio_batch(audio), self.frontend)
 
@@ -76,29 +89,41 @@ class TorchClassifier(Classifier):
             feats = feats[None]
         if feats.ndim != 3:
             raise InvalidInputError(f"features must have shape (n, n_mels, frames), got {feats.shape}")
-        return self._batched(feats, self._probabilities).astype(np.float64)
+        return self._batched(feats, self._probabilities_of_features).astype(np.float64)
 
     def predict_proba(self, audio: np.ndarray) -> np.ndarray:
-        return self._batched(as_audio_batch(audio), lambda x: self._probabilities(self.frontend(x))).astype(np.float64)
+        return self._batched(as_audio_batch(audio), lambda x: self._probabilities_of_features(self.frontend(x))).astype(
+            np.float64
+        )
+
+    # -- SpectrumClassifier --------------------------------------------------------------------
+    @property
+    def stft_key(self) -> str:
+        return self.frontend.config.key()
+
+    def stft(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.frontend.stft(audio.to(self.device))
 
     def predict_stft(self, spectra: torch.Tensor) -> np.ndarray:
-        """Class probabilities from complex STFTs ``(n, 1 + n_fft // 2, frames)`` (STFT is linear, so
-        source-domain explainers can mix precomputed spectra instead of waveforms)."""
-        return self._batched(spectra, lambda x: self._probabilities(self.frontend.from_stft(x))).astype(np.float64)
+        return self._batched(spectra, lambda x: self._probabilities_of_features(self.frontend.from_stft(x))).astype(
+            np.float64
+        )
 
+    # -- LayerRandomizable ---------------------------------------------------------------------
     def randomized(self, order: str = "cascading", layers: int | None = None, seed: int = 0) -> TorchClassifier:
-        """A copy with re-initialised parameters (see :func:`audiox_bench.models.reinitialization.randomized_network`);
-        the front end, classes and feature statistics are shared, this classifier is left as it was."""
+        """A copy with re-initialised parameters (see
+        :func:`audiox_bench.models.reinitialization.randomized_network`); the front end, classes and
+        feature statistics are shared, this classifier is left as it was."""
         from audiox_bench.models.reinitialization import randomized_network
 
         network = randomized_network(self.network, order, layers, seed)
-        copy = TorchClassifier(network, self.frontend, self.classes, str(self.device), self.batch_size,
-                               self.feature_stats)
+        copy = TorchClassifier(
+            network, self.frontend, self.classes, str(self.device), self.batch_size, self.feature_stats
+        )
         copy.prediction_cache_size = 2  # explained once per instance: caching its outputs saves nothing
         return copy
 
     def n_layers(self) -> int:
-        """Number of layers :meth:`randomized` counts (weight layers with their normalisation)."""
         from audiox_bench.models.reinitialization import layer_groups
 
         return len(layer_groups(self.network))

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from audiox_bench.core.classifier import FeatureStats
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -63,9 +65,7 @@ def train_network(
     network.to(device).train()
     x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
     y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
-    optimiser = torch.optim.Adam(
-        network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
+    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     loss_fn = nn.CrossEntropyLoss()
     start = time.perf_counter()
     loss_sum = correct = seen = 0.0
@@ -122,13 +122,13 @@ def fit_classifier(
         The training part of a model card: seed, loss, accuracy, seconds, parameter count, and
         ``feature_stats`` (statistics of the features in the network's input domain).
     """
-    from audiox_bench.models.frontends import FeatureStats
-
     start = time.perf_counter()
     frontend.to(device).eval()
     with torch.inference_mode():
-        chunks = [frontend(torch.from_numpy(audio[i : i + 256]).to(device)).cpu().numpy()
-                  for i in tqdm(range(0, len(audio), 256), desc="features", disable=not progress, leave=False)]
+        chunks = [
+            frontend(torch.from_numpy(audio[i : i + 256]).to(device)).cpu().numpy()
+            for i in tqdm(range(0, len(audio), 256), desc="features", disable=not progress, leave=False)
+        ]
     features = np.concatenate(chunks)
     if standardise:
         raw = FeatureStats.of(features)
@@ -136,9 +136,16 @@ def fit_classifier(
         frontend.set_band_stats(raw.band_mean, band_std)
         features = ((features - raw.band_mean[None, :, None]) / band_std[None, :, None]).astype(np.float32)
     stats = FeatureStats.of(features)
-    result = train_network(network, features, labels, config, device=device, description=description,
-                           progress=progress)
-    return {"train_seed": config.seed, "train_loss": result.final_loss, "train_accuracy": result.final_accuracy,
-            "training_seconds": round(result.seconds, 2), "build_seconds": round(time.perf_counter() - start, 2),
-            "n_train": len(audio), "epochs": config.epochs, "standardised_input": standardise,
-            "n_parameters": sum(p.numel() for p in network.parameters()), "feature_stats": stats.to_dict()}
+    result = train_network(network, features, labels, config, device=device, description=description, progress=progress)
+    return {
+        "train_seed": config.seed,
+        "train_loss": result.final_loss,
+        "train_accuracy": result.final_accuracy,
+        "training_seconds": round(result.seconds, 2),
+        "build_seconds": round(time.perf_counter() - start, 2),
+        "n_train": len(audio),
+        "epochs": config.epochs,
+        "standardised_input": standardise,
+        "n_parameters": sum(p.numel() for p in network.parameters()),
+        "feature_stats": stats.to_dict(),
+    }

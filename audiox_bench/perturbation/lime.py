@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiox_bench.core.contracts import Classifier, Explanation, Factorization
-from audiox_bench.perturbation.prediction_cache import PredictionCache, predict_masks
+from audiox_bench.core.classifier import Classifier
+from audiox_bench.core.components import Factorization
+from audiox_bench.core.contracts import Explanation
 from audiox_bench.perturbation.masks import all_masks, distinct_masks, sample_masks
+from audiox_bench.perturbation.prediction_cache import PredictionCache, predict_masks
 from audiox_bench.perturbation.surrogate import (
     DISTANCES,
     distances_to_original,
@@ -74,17 +76,17 @@ def lime_explain(
 ) -> Explanation:
     """Fit LIME's surrogate for class ``target`` over ``factorization``'s components.
 
-    With a ``cache``, masks already evaluated for this factorization cost no model call, and
-    ``n_model_calls`` counts only the new evaluations.
+    ``n_model_calls`` is the number of distinct masks the explanation needs; with a ``cache``, those
+    already evaluated for this factorization are not evaluated again.
     """
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     masks = settings.masks(factorization.n_components, rng)
     distinct = distinct_masks(masks)
     if cache is None:
-        probabilities, n_calls = predict_masks(model, factorization, distinct.masks), len(distinct.masks)
+        probabilities = predict_masks(model, factorization, distinct.masks)
     else:
-        probabilities, n_calls = cache.predict(model, factorization, distinct.masks)
+        probabilities, _ = cache.predict(model, factorization, distinct.masks)
     scores = probabilities[:, target]
     kernel = exponential_kernel(distances_to_original(distinct.masks, settings.distance), settings.kernel_width)
     fit = fit_surrogate(distinct.masks, scores, kernel * distinct.counts, settings.alpha)
@@ -94,8 +96,11 @@ def lime_explain(
         target=int(target),
         intercept=fit.intercept,
         score=fit.r2,
-        n_model_calls=n_calls,
+        n_model_calls=len(distinct.masks),
         seconds=time.perf_counter() - start,
-        extra={"n_masks": len(masks), "n_distinct_masks": len(distinct.masks),
-               "surrogate_correlation": fit.correlation},
+        extra={
+            "n_masks": len(masks),
+            "n_distinct_masks": len(distinct.masks),
+            "surrogate_correlation": fit.correlation,
+        },
     )

@@ -1,46 +1,106 @@
-"""Model evaluation of masks: each distinct mask once, in batches, in the cheapest exact domain."""
+"""Model evaluation of masks: each distinct mask once, in batches, in the cheapest exact domain, through
+a prediction cache shared by every explainer and metric that evaluates the same model.
+
+The cache makes a shared run cheap, but it must not make costs depend on what ran before: a
+:class:`CostMeter` opened around one explanation counts the inputs it needed, how many the cache
+answered, and the seconds those cached inputs took when they were first evaluated, so the record
+reports the cost of the explanation as if it had run alone.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import contextvars
+import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 
-from audiox_bench.models.torch_classifier import DEFAULT_BATCH_SIZE, TorchClassifier
-from audiox_bench.core.contracts import Classifier, Factorization
+from audiox_bench.core import defaults
+from audiox_bench.core.classifier import (
+    Batched,
+    Classifier,
+    FeatureClassifier,
+    SpectrumClassifier,
+    require,
+)
+from audiox_bench.core.components import Factorization
+from audiox_bench.factorizations.sources import SourceFactorization
+
+
+def model_batch_size(model: Classifier) -> int:
+    """How many inputs ``model`` evaluates per forward pass."""
+    return model.batch_size if isinstance(model, Batched) else defaults.BATCH_SIZE
 
 
 def predict_masks(model: Classifier, factorization: Factorization, masks: np.ndarray) -> np.ndarray:
-    """Class probabilities for each mask (masks are assumed distinct; see :func:`distinct_masks`).
+    """Class probabilities for each mask (masks are assumed distinct; see
+    :func:`~audiox_bench.perturbation.masks.distinct_masks`).
 
-    Audio-domain factorizations that can mix spectra are fed to torch models as spectra; other
-    audio-domain factorizations are composed as waveforms; feature-domain ones go to
-    ``predict_features``. Inputs are composed one model batch at a time to bound memory.
+    Source factorizations are fed to models that accept spectra as mixed spectra; other audio-domain
+    factorizations are composed as waveforms; feature-domain ones go to ``predict_features``. Inputs
+    are composed one model batch at a time to bound memory.
 
     Returns
     -------
     np.ndarray [shape=(len(masks), n_classes), dtype=float64]
     """
     masks = np.asarray(masks, dtype=bool)
-    batch = getattr(model, "batch_size", DEFAULT_BATCH_SIZE)
+    batch = model_batch_size(model)
+    spectra = isinstance(model, SpectrumClassifier) and isinstance(factorization, SourceFactorization)
+    if factorization.domain == "features":
+        features_model = require(model, FeatureClassifier, "a feature factorization")
     parts = []
     for start in range(0, len(masks), batch):
         chunk = masks[start : start + batch]
         if factorization.domain == "features":
-            parts.append(model.predict_features(factorization.compose(chunk)))
-        elif isinstance(model, TorchClassifier) and hasattr(factorization, "compose_spectra"):
-            spectra = factorization.compose_spectra(chunk, lambda x: model.frontend.stft(x.to(model.device)))
-            parts.append(model.predict_stft(spectra))
+            parts.append(features_model.predict_features(factorization.compose(chunk)))
+        elif spectra:
+            parts.append(model.predict_stft(factorization.compose_spectra(chunk, model.stft, model.stft_key)))
         else:
             parts.append(model.predict_proba(factorization.compose(chunk)))
     return np.concatenate(parts) if parts else np.zeros((0, len(model.classes)))
 
 
+@dataclass
+class Cost:
+    """What one explanation (or metric) asked of the model.
+
+    Attributes
+    ----------
+    inputs : int
+        Distinct model inputs requested (evaluated now or answered by the cache).
+    cache_hits : int
+        Of those, answered by the cache.
+    cached_seconds : float
+        What the cached inputs cost when they were first evaluated.
+    """
+
+    inputs: int = 0
+    cache_hits: int = 0
+    cached_seconds: float = 0.0
+
+
+_METER: contextvars.ContextVar[Cost | None] = contextvars.ContextVar("audiox_cost_meter", default=None)
+
+
+@contextmanager
+def cost_meter() -> Iterator[Cost]:
+    """Count the model inputs requested through prediction caches inside the ``with`` block."""
+    cost = Cost()
+    token = _METER.set(cost)
+    try:
+        yield cost
+    finally:
+        _METER.reset(token)
+
+
 class PredictionCache:
     """Model outputs per (factorization key, mask), so repeated explanations of one example (for
-    stability, or several seeds) evaluate no mask twice.
+    stability, several configurations, metrics) evaluate no mask twice.
 
     Parameters
     ----------
@@ -50,36 +110,48 @@ class PredictionCache:
 
     def __init__(self, max_factorizations: int = 256) -> None:
         self.max_factorizations = max_factorizations
-        self._store: OrderedDict[str, dict[bytes, np.ndarray]] = OrderedDict()
+        # key -> mask bytes -> (probabilities, seconds its evaluation took)
+        self._store: OrderedDict[str, dict[bytes, tuple[np.ndarray, float]]] = OrderedDict()
 
     def predict(self, model: Classifier, factorization: Factorization, masks: np.ndarray) -> tuple[np.ndarray, int]:
         """Probabilities for distinct ``masks`` and the number of new model evaluations."""
         masks = np.asarray(masks, dtype=bool)
+        meter = _METER.get()
         if not factorization.key:
-            return predict_masks(model, factorization, masks), len(masks)
+            probabilities = predict_masks(model, factorization, masks)
+            if meter is not None:
+                meter.inputs += len(masks)
+            return probabilities, len(masks)
         known = self._store.setdefault(factorization.key, {})
         self._store.move_to_end(factorization.key)
         while len(self._store) > self.max_factorizations:
             self._store.popitem(last=False)
         keys = [np.packbits(row).tobytes() for row in masks]
         missing = [i for i, key in enumerate(keys) if key not in known]
+        hits = [key for key in keys if key in known]
+        if meter is not None:
+            meter.inputs += len(keys)
+            meter.cache_hits += len(hits)
+            meter.cached_seconds += sum(known[key][1] for key in hits)
         if missing:
+            start = time.perf_counter()
             fresh = predict_masks(model, factorization, masks[missing])
+            each = (time.perf_counter() - start) / len(missing)
             for i, row in zip(missing, fresh):
-                known[keys[i]] = row
-        return np.stack([known[key] for key in keys]), len(missing)
+                known[keys[i]] = (row, each)
+        return np.stack([known[key][0] for key in keys]), len(missing)
 
 
 _SHARED: weakref.WeakKeyDictionary[Classifier, PredictionCache] = weakref.WeakKeyDictionary()
 
 
 def prediction_cache(model: Classifier) -> PredictionCache:
-    """The prediction cache shared by every explainer evaluating ``model`` (e.g. SLIME configurations
-    that differ only in N_s reuse each other's model outputs). It lives as long as the model and holds
-    ``model.prediction_cache_size`` factorizations (default 256)."""
+    """The prediction cache shared by every explainer and metric evaluating ``model`` (e.g. SLIME
+    configurations that differ only in N_s reuse each other's model outputs). It lives as long as the
+    model and holds ``model.prediction_cache_size`` factorizations."""
     try:
         if model not in _SHARED:
-            _SHARED[model] = PredictionCache(getattr(model, "prediction_cache_size", 256))
+            _SHARED[model] = PredictionCache(model.prediction_cache_size)
         return _SHARED[model]
     except TypeError:  # a model that cannot be weakly referenced gets a cache of its own each time
         return PredictionCache()
@@ -88,13 +160,3 @@ def prediction_cache(model: Classifier) -> PredictionCache:
 def forget_predictions(model: Classifier) -> None:
     """Drop the shared cache of ``model`` (e.g. to measure the model calls of a cold explanation)."""
     _SHARED.pop(model, None)
-
-
-def fingerprint(*arrays: np.ndarray) -> str:
-    """A short digest of array contents, so cache keys change whenever the composed inputs would."""
-    digest = hashlib.blake2b(digest_size=8)
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(str((array.shape, array.dtype.str)).encode())
-        digest.update(array.data)
-    return digest.hexdigest()

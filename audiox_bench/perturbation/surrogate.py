@@ -58,7 +58,9 @@ class SurrogateFit:
     correlation: float
 
 
-def fit_surrogate(masks: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray, alpha: float = 1.0) -> SurrogateFit:
+def fit_surrogate(
+    masks: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray, alpha: float = 1.0
+) -> SurrogateFit:
     """Fit ``Ridge(alpha)`` (intercept not penalised) to ``targets`` from ``masks`` with ``sample_weight``.
 
     Evaluating distinct masks once and passing their multiplicity as a factor of ``sample_weight``

@@ -9,8 +9,8 @@ import pandas as pd
 from scipy import stats
 
 from audiox_bench.core.errors import AudioxError
-from audiox_bench.results.store import read_group_rows, read_records
 from audiox_bench.results.leaderboard import metric_values
+from audiox_bench.results.store import read_group_rows, read_records
 
 COMPARE_COLUMNS = ["task", "explainer", "metric", "mean_a", "mean_b", "delta", "n_pairs", "p_value"]
 _KEYS = ["task", "explainer", "example_id", "repeat", "metric"]
@@ -30,7 +30,7 @@ def paired_p_value(a: np.ndarray, b: np.ndarray) -> float:
 def _run_values(run_dir: Path) -> pd.DataFrame:
     if not (run_dir / "run.json").is_file():
         raise AudioxError(f"{str(run_dir)!r} is not a run directory (no run.json)")
-    return metric_values([*read_records(run_dir), *read_group_rows(run_dir)])
+    return metric_values(read_records(run_dir), read_group_rows(run_dir))
 
 
 def compare_runs(run_a: str | Path, run_b: str | Path) -> pd.DataFrame:
@@ -47,14 +47,25 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> pd.DataFrame:
     a, b = _run_values(Path(run_a)), _run_values(Path(run_b))
     pairs = a.merge(b, on=_KEYS, suffixes=("_a", "_b")).dropna(subset=["value_a", "value_b"])
     if pairs.empty:
-        raise AudioxError(f"runs {str(run_a)!r} and {str(run_b)!r} share no instance (same task, explainer, "
-                          "example, repeat and metric); nothing to compare")
+        raise AudioxError(
+            f"runs {str(run_a)!r} and {str(run_b)!r} share no instance (same task, explainer, "
+            "example, repeat and metric); nothing to compare"
+        )
     rows = []
     for (task, explainer, metric), group in pairs.groupby(["task", "explainer", "metric"], sort=True):
         mean_a, mean_b = group["value_a"].mean(), group["value_b"].mean()
-        rows.append({"task": task, "explainer": explainer, "metric": metric, "mean_a": mean_a, "mean_b": mean_b,
-                     "delta": mean_b - mean_a, "n_pairs": len(group),
-                     "p_value": paired_p_value(group["value_a"].to_numpy(), group["value_b"].to_numpy())})
+        rows.append(
+            {
+                "task": task,
+                "explainer": explainer,
+                "metric": metric,
+                "mean_a": mean_a,
+                "mean_b": mean_b,
+                "delta": mean_b - mean_a,
+                "n_pairs": len(group),
+                "p_value": paired_p_value(group["value_a"].to_numpy(), group["value_b"].to_numpy()),
+            }
+        )
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
 

@@ -1,27 +1,36 @@
-"""A self-contained HTML page of a leaderboard: sortable tables, no network needed to view it."""
+"""A self-contained HTML leaderboard page: per task, one row per explainer and one column per score,
+sortable, with the task's validity on top and references and diagnostics folded away below."""
 
 from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from audiox_bench.core.contracts import ValueSpec
+from audiox_bench.results.leaderboard import left_out_of_overall, resolve_spec
+
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0 2em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 110em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; white-space: nowrap; }
 th { background: #f0f0f0; cursor: pointer; user-select: none; }
 th:hover { background: #e0e0ff; }
-td:nth-child(-n+3), th:nth-child(-n+3) { text-align: left; }
-tr.best td { background: #eef8ee; }
-caption { text-align: left; font-weight: bold; margin-bottom: 0.3em; }
-.note { color: #555; font-size: 0.9em; max-width: 60em; }
+th[data-order="asc"]::after { content: " \\25B2"; } th[data-order="desc"]::after { content: " \\25BC"; }
+td:first-child, th:first-child { text-align: left; }
+td.best { background: #e3f4e3; font-weight: 600; }
+td .ci { color: #777; font-size: 0.85em; }
+.valid { color: #1a7f37; } .invalid { color: #c62828; }
+.note { color: #555; font-size: 0.9em; max-width: 70em; }
+details { margin: 0 0 2em; } summary { cursor: pointer; color: #333; }
+h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 """
 
-# Click a header to sort by it; click again to reverse. Numbers sort numerically, blanks last.
+# Click a header to sort by it; click again to reverse. Cells sort by their data-value (numbers), blanks last.
 _SCRIPT = """
 document.querySelectorAll("table.sortable").forEach(function (table) {
   table.querySelectorAll("th").forEach(function (th, column) {
@@ -30,8 +39,12 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
       var ascending = th.dataset.order !== "asc";
       table.querySelectorAll("th").forEach(function (h) { delete h.dataset.order; });
       th.dataset.order = ascending ? "asc" : "desc";
+      function key(row) {
+        var cell = row.cells[column];
+        return cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent;
+      }
       rows.sort(function (a, b) {
-        var x = a.cells[column].textContent, y = b.cells[column].textContent;
+        var x = key(a), y = key(b);
         if (x === "" || y === "") { return (x === "") - (y === ""); }
         var nx = parseFloat(x), ny = parseFloat(y);
         var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
@@ -44,15 +57,7 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 """
 
 
-_NOTE = (
-    '<p class="note">Overall rank: explainers ordered by their mean rank over the main metrics of the task '
-    "(metric names without a dot; each rank respects the metric's direction). Mean: over instances; CI: 95% "
-    "percentile bootstrap. n_skipped: instances where a metric is undefined; n_failed: items that raised; "
-    "n_not_applicable: items the explainer does not apply to. Click a column header to sort.</p>"
-)
-
-
-def _cell(value: Any, digits: int = 4) -> str:
+def _number(value: Any, digits: int = 3) -> str:
     if value is None or value is pd.NA or (isinstance(value, float | np.floating) and np.isnan(value)):
         return ""
     if isinstance(value, float | np.floating):
@@ -60,39 +65,167 @@ def _cell(value: Any, digits: int = 4) -> str:
     return html.escape(str(value))
 
 
-def html_table(table: pd.DataFrame, caption: str, best_column: str | None = None) -> str:
-    """One sortable table; rows whose ``best_column`` equals 1 are highlighted."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    rows = []
-    for record in table.to_dict("records"):
-        best = best_column is not None and record.get(best_column) == 1
-        cells = "".join(f"<td>{_cell(record[c])}</td>" for c in table.columns)
-        rows.append(f'<tr class="best">{cells}</tr>' if best else f"<tr>{cells}</tr>")
-    return (f'<table class="sortable"><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+def _value_cell(row: Mapping[str, Any] | None, best: bool) -> str:
+    """A mean with its CI; ``data-value`` for sorting."""
+    if row is None or row["n"] == 0:
+        return '<td data-value=""></td>'
+    ci = f' <span class="ci">[{_number(row["ci_low"])}, {_number(row["ci_high"])}]</span>'
+    css = ' class="best"' if best else ""
+    return f'<td{css} data-value="{row["mean"]:.12g}">{_number(row["mean"])}{ci}</td>'
 
 
-def to_html(table: pd.DataFrame, overall: pd.DataFrame, run_info: dict[str, Any] | None = None,
-            title: str = "AudioX-Bench leaderboard") -> str:
-    """The leaderboard page: overall ranks, then every metric, then the run's provenance.
+def _table(head: list[str], body: list[str], caption: str = "") -> str:
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="sortable">{title}<thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
-    Everything (style, sorting script, data) is inline; the page references no external URL.
+
+def _validity(task: str, validity: Mapping[str, Any]) -> str:
+    entry = validity.get(task)
+    if not entry:
+        return ""
+    state = (
+        '<b class="valid">valid</b>'
+        if entry.get("passed")
+        else '<b class="invalid">failed its validity check (no ground truth served)</b>'
+    )
+    checks = "; ".join(
+        f"{html.escape(c['name'])} = {_number(c['value'])} (needs {html.escape(c['comparison'])} "
+        f"{_number(c['threshold'])})"
+        for c in entry.get("checks", [])
+    )
+    selection = entry.get("selection")
+    chosen = (
+        "; examples: " + ", ".join(f"{html.escape(str(k))} = {_number(v)}" for k, v in selection.items())
+        if selection
+        else ""
+    )
+    return f'<p class="note">Model {state}: {checks}{chosen}.</p>'
+
+
+def _task_section(
+    task: str,
+    rows: pd.DataFrame,
+    overall: pd.DataFrame,
+    specs: Mapping[str, ValueSpec],
+    validity: Mapping[str, Any],
+    left_out: list[str],
+    reference: str,
+) -> str:
+    by_metric = {m: {r["explainer"]: r for r in g.to_dict("records")} for m, g in rows.groupby("metric")}
+    scores = [m for m in by_metric if resolve_spec(m, specs).role == "score"]
+    scores.sort(key=lambda m: (not resolve_spec(m, specs).primary, m))
+    folded = sorted(m for m in by_metric if resolve_spec(m, specs).role != "score" and not m.startswith("("))
+    ranks = {r["explainer"]: r for r in overall[overall["task"] == task].to_dict("records")}
+    explainers = sorted(
+        set(rows["explainer"]),
+        key=lambda e: (ranks.get(e, {}).get("overall_rank") is None, ranks.get(e, {}).get("overall_rank") or 0, e),
+    )
+    counts = {r["explainer"]: r for r in rows.to_dict("records")}
+    body = []
+    for explainer in explainers:
+        rank = ranks.get(explainer, {}).get("overall_rank")
+        cells = [
+            f"<td>{html.escape(explainer)}</td>",
+            f'<td data-value="{"" if rank is None else rank}">{"" if rank is None else rank}</td>',
+        ]
+        for metric in scores:
+            row = by_metric[metric].get(explainer)
+            cells.append(_value_cell(row, row is not None and row["rank"] == 1))
+        count = counts[explainer]
+        cells.append(f'<td data-value="{count["n_failed"]}">{count["n_failed"] or ""}</td>')
+        cells.append(f'<td data-value="{count["n_not_applicable"]}">{count["n_not_applicable"] or ""}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    head = [
+        "explainer",
+        "overall rank",
+        *(s + (" (lower is better)" if not resolve_spec(s, specs).higher_is_better else "") for s in scores),
+        "failed",
+        "n/a",
+    ]
+    used = overall[overall["task"] == task]["metrics"]
+    parts = [f"<h2>{html.escape(task)}</h2>"]
+    if reference:
+        parts.append(f'<p class="note">Follows {html.escape(reference)}.</p>')
+    parts.append(_validity(task, validity))
+    parts.append(_table(head, body))
+    notes = []
+    if len(used):
+        notes.append(f"Overall rank: mean rank over {html.escape(str(used.iloc[0]).replace(';', ', '))}")
+    if left_out:
+        notes.append("left out of it: " + html.escape("; ".join(left_out)))
+    if notes:
+        parts.append(f'<p class="note">{"; ".join(notes)}.</p>')
+    if folded:
+        detail_rows = []
+        for metric in folded:
+            spec = resolve_spec(metric, specs)
+            for explainer, row in sorted(by_metric[metric].items()):
+                detail_rows.append(
+                    f"<tr><td>{html.escape(explainer)}</td><td>{html.escape(metric)}</td>"
+                    f"<td>{spec.role}</td>{_value_cell(row, False)}<td>{row['n']}</td></tr>"
+                )
+        parts.append(
+            "<details><summary>References and diagnostics ("
+            + str(len(folded))
+            + " values)</summary>"
+            + _table(["explainer", "value", "role", "mean [95% CI]", "n"], detail_rows)
+            + "</details>"
+        )
+    return "\n".join(parts)
+
+
+def to_html(
+    table: pd.DataFrame,
+    overall: pd.DataFrame,
+    specs: Mapping[str, ValueSpec],
+    run_info: Mapping[str, Any] | None = None,
+    validity: Mapping[str, Any] | None = None,
+    title: str = "AudioX-Bench leaderboard",
+) -> str:
+    """The leaderboard page. Everything (style, sorting script, data) is inline; the page references no
+    external URL.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The long leaderboard (:func:`~audiox_bench.results.leaderboard.leaderboard`).
+    overall : pd.DataFrame
+        Overall ranks (:func:`~audiox_bench.results.leaderboard.overall_ranks`).
+    specs : mapping of value name to ValueSpec
+    run_info : mapping, optional
+        ``run.json`` (provenance, metric descriptions, task references).
+    validity : mapping, optional
+        ``validity.json``.
     """
     info = run_info or {}
+    left_out = left_out_of_overall(table, specs)
+    references = info.get("task_references", {})
+    sections = [
+        _task_section(task, rows, overall, specs, validity or {}, left_out.get(task, []), references.get(task, ""))
+        for task, rows in table.groupby("task", sort=True)
+    ]
     descriptions = info.get("metric_descriptions", {})
     notes = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in sorted(descriptions.items()))
     provenance = {k: info[k] for k in ("spec", "git", "versions", "python", "platform", "device") if k in info}
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{html.escape(title)}</title>",
-        f"<style>{_STYLE}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
-        _NOTE,
-        html_table(overall, "Overall rank per task", best_column="overall_rank"),
-        html_table(table, "Every metric", best_column="rank"),
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        '<p class="note">Per task: one row per explainer, one column per score (mean over instances and its 95% '
+        "percentile-bootstrap CI; the best is highlighted). Click a column header to sort. References (bounds to "
+        "read scores against) and diagnostics are not ranked; they are folded away below each table.</p>",
+        *sections,
     ]
     if notes:
         parts.append(f'<h2>Metrics</h2><ul class="note">{notes}</ul>')
     if provenance:
-        parts.append("<h2>Provenance</h2><pre>" + html.escape(json.dumps(provenance, indent=2, sort_keys=True, default=str))
-                     + "</pre>")
+        parts.append(
+            "<h2>Provenance</h2><pre>"
+            + html.escape(json.dumps(provenance, indent=2, sort_keys=True, default=str))
+            + "</pre>"
+        )
     parts += [f"<script>{_SCRIPT}</script>", "</body></html>"]
     return "\n".join(parts) + "\n"

@@ -1,36 +1,81 @@
-"""Records -> leaderboard: mean, 95% bootstrap CI, n and rank per task x explainer x metric."""
+"""Records -> leaderboard: mean, 95% bootstrap CI, n and rank per task x explainer x metric value.
+
+How a value is read follows its metric's declaration (:class:`~audiox_bench.core.contracts.ValueSpec`):
+scores are ranked, references (e.g. the norm oracle of ``label_flip``) and diagnostics (layer curves,
+entropies, counts) are shown but not ranked. The overall rank of a task averages each explainer's
+ranks over the primary scores that every ranked explainer of the task has, and says which.
+"""
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-LEADERBOARD_COLUMNS = ["task", "explainer", "metric", "mean", "ci_low", "ci_high", "n", "rank",
-                       "n_skipped", "n_failed", "n_not_applicable"]
+from audiox_bench.core.contracts import ValueSpec
+from audiox_bench.core.files import load_json
+from audiox_bench.core.records import GroupRow, Record
+from audiox_bench.results.store import VALIDITY, read_group_rows, read_records, read_run_info
+
+LEADERBOARD_COLUMNS = [
+    "task",
+    "explainer",
+    "metric",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "n",
+    "rank",
+    "n_skipped",
+    "n_failed",
+    "n_not_applicable",
+]
+OVERALL_COLUMNS = ["task", "explainer", "overall_rank", "mean_rank", "n_metrics", "metrics"]
+VALUE_COLUMNS = ["task", "explainer", "example_id", "repeat", "metric", "value"]
 N_RESAMPLES = 2000
 
 
-def metric_values(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per (record, metric value): columns task, explainer, example_id, repeat, metric, value.
+def resolve_spec(value: str, specs: Mapping[str, ValueSpec]) -> ValueSpec:
+    """The spec of a value name: declared, else a diagnostic in its metric's direction (``a.b`` follows
+    ``a``), else a score where higher is better (values of metrics nobody declared)."""
+    if value in specs:
+        return specs[value]
+    parent = specs.get(value.split(".", 1)[0])
+    if parent is not None:
+        return ValueSpec(value, "diagnostic", parent.higher_is_better)
+    return ValueSpec(value, "score", True, primary="." not in value)
+
+
+def metric_values(records: Iterable[Record], group_rows: Iterable[GroupRow] = ()) -> pd.DataFrame:
+    """One row per (record or group row, metric value): columns task, explainer, example_id, repeat,
+    metric, value.
 
     Values that are None (metric undefined for the instance) are kept as NaN; failed records
-    contribute no rows. Group-metric rows (see :class:`GroupMetric`) may be passed along with the
-    records; a row about all repeats of an example has ``repeat`` -1.
+    contribute no rows. A group row about all repeats of an example has ``repeat`` -1.
     """
     rows = []
-    for record in records:
-        if record.get("error"):
+    for source in (*records, *group_rows):
+        if isinstance(source, Record) and source.error:
             continue
-        for metric, value in (record.get("metrics") or {}).items():
-            repeat = record.get("repeat")
-            rows.append((record["task"], record["explainer"], record["example_id"],
-                         -1 if repeat is None else int(repeat), metric, np.nan if value is None else float(value)))
-    return pd.DataFrame(rows, columns=["task", "explainer", "example_id", "repeat", "metric", "value"])
+        repeat = -1 if source.repeat is None else int(source.repeat)
+        for metric, value in source.metrics.items():
+            rows.append(
+                (
+                    source.task,
+                    source.explainer,
+                    source.example_id,
+                    repeat,
+                    metric,
+                    np.nan if value is None else float(value),
+                )
+            )
+    return pd.DataFrame(rows, columns=VALUE_COLUMNS)
 
 
 def bootstrap_ci(values: np.ndarray, seed: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -43,99 +88,141 @@ def bootstrap_ci(values: np.ndarray, seed: int, confidence: float = 0.95) -> tup
         return (np.nan, np.nan)
     if len(values) == 1 or np.all(values == values[0]):
         return (float(values[0]), float(values[0])) if len(values) == 1 else (float(values.mean()),) * 2
-    result = stats.bootstrap((values,), np.mean, confidence_level=confidence, n_resamples=N_RESAMPLES,
-                             method="percentile", rng=np.random.default_rng(seed), vectorized=True)
+    result = stats.bootstrap(
+        (values,),
+        np.mean,
+        confidence_level=confidence,
+        n_resamples=N_RESAMPLES,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+        vectorized=True,
+    )
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
-def direction_of(metric: str, directions: Mapping[str, bool]) -> bool:
-    """``higher_is_better`` of a metric value name (``topk_overlap.n_ce`` follows ``topk_overlap``)."""
-    if metric in directions:
-        return bool(directions[metric])
-    return bool(directions.get(metric.split(".", 1)[0], True))
+def _count_cells(records: Iterable[Record]) -> dict[tuple[str, str], int]:
+    """Number of records per (task, explainer)."""
+    counts: dict[tuple[str, str], int] = {}
+    for record in records:
+        counts[(record.task, record.explainer)] = counts.get((record.task, record.explainer), 0) + 1
+    return counts
 
 
-def leaderboard(records: list[Mapping[str, Any]], directions: Mapping[str, bool],
-                group_rows: list[Mapping[str, Any]] = ()) -> pd.DataFrame:
+def leaderboard(
+    records: Sequence[Record], specs: Mapping[str, ValueSpec], group_rows: Sequence[GroupRow] = ()
+) -> pd.DataFrame:
     """The leaderboard of a run.
 
     Parameters
     ----------
-    records : list of dict
-        Run records (see ``records.jsonl``).
-    group_rows : list of dict
-        Values of group metrics (see ``group_metrics.jsonl``).
-    directions : mapping of str to bool
-        ``higher_is_better`` per metric name.
+    records : sequence of Record
+    specs : mapping of value name to ValueSpec
+        How each value is read (see :func:`resolve_spec` for names not in it).
+    group_rows : sequence of GroupRow
+        Values of group metrics and dataset summaries.
 
     Returns
     -------
     pd.DataFrame
         Columns ``task, explainer, metric, mean, ci_low, ci_high, n, rank, n_skipped, n_failed,
-        n_not_applicable``;
-        ``rank`` is 1 for the best explainer of a task on a metric (ties share the lower rank).
+        n_not_applicable``; ``rank`` is 1 for the best explainer of a task on a score (ties share the
+        lower rank) and empty for references and diagnostics.
     """
-    values = metric_values([*records, *group_rows])
-    failed_counts = _count_cells(r for r in records if r.get("error"))
-    na_counts = _count_cells(r for r in records if r.get("not_applicable"))
+    values = metric_values(records, group_rows)
+    failed_counts = _count_cells(r for r in records if r.error)
+    na_counts = _count_cells(r for r in records if r.not_applicable)
     rows = []
     for (task, explainer, metric), group in values.groupby(["task", "explainer", "metric"], sort=True):
         present = group["value"].dropna().to_numpy()
-        seed = zlib.crc32(f"{task}|{explainer}|{metric}".encode())
-        low, high = bootstrap_ci(present, seed)
-        rows.append({"task": task, "explainer": explainer, "metric": metric,
-                     "mean": float(present.mean()) if len(present) else np.nan, "ci_low": low, "ci_high": high,
-                     "n": len(present), "n_skipped": int(group["value"].isna().sum()),
-                     "n_failed": failed_counts.get((task, explainer), 0),
-                     "n_not_applicable": na_counts.get((task, explainer), 0)})
+        low, high = bootstrap_ci(present, zlib.crc32(f"{task}|{explainer}|{metric}".encode()))
+        rows.append(
+            {
+                "task": task,
+                "explainer": explainer,
+                "metric": metric,
+                "mean": float(present.mean()) if len(present) else np.nan,
+                "ci_low": low,
+                "ci_high": high,
+                "n": len(present),
+                "n_skipped": int(group["value"].isna().sum()),
+                "n_failed": failed_counts.get((task, explainer), 0),
+                "n_not_applicable": na_counts.get((task, explainer), 0),
+            }
+        )
     # Cells without any value still appear, so failures and N/A are visible.
     seen = {(r["task"], r["explainer"]) for r in rows}
     for cell in sorted(set(failed_counts) | set(na_counts)):
         if cell not in seen:
             failed, na = failed_counts.get(cell, 0), na_counts.get(cell, 0)
-            rows.append({"task": cell[0], "explainer": cell[1], "metric": "(all failed)" if failed else "(not applicable)",
-                         "mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": 0, "n_skipped": 0,
-                         "n_failed": failed, "n_not_applicable": na})
+            rows.append(
+                {
+                    "task": cell[0],
+                    "explainer": cell[1],
+                    "metric": "(all failed)" if failed else "(not applicable)",
+                    "mean": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "n": 0,
+                    "n_skipped": 0,
+                    "n_failed": failed,
+                    "n_not_applicable": na,
+                }
+            )
     table = pd.DataFrame(rows, columns=[c for c in LEADERBOARD_COLUMNS if c != "rank"])
     table["rank"] = np.nan
-    for (task, metric), group in table.groupby(["task", "metric"]):
-        ascending = not direction_of(metric, directions)
-        table.loc[group.index, "rank"] = group["mean"].rank(method="min", ascending=ascending)
+    for (_, metric), group in table.groupby(["task", "metric"]):
+        spec = resolve_spec(metric, specs)
+        if spec.role == "score":
+            table.loc[group.index, "rank"] = group["mean"].rank(method="min", ascending=not spec.higher_is_better)
     table["rank"] = table["rank"].astype("Int64")
     return table[LEADERBOARD_COLUMNS].sort_values(["task", "metric", "rank", "explainer"]).reset_index(drop=True)
 
 
-OVERALL_COLUMNS = ["task", "explainer", "overall_rank", "mean_rank", "n_metrics"]
-
-
-def overall_ranks(table: pd.DataFrame) -> pd.DataFrame:
-    """Overall rank per task: explainers ordered by their mean rank over the task's main metrics.
-
-    Main metrics are the leaderboard's metric names without a ``.`` (``topk_overlap``, ``stability``,
-    ...; sub-values such as ``topk_overlap.n_ce`` would count one metric twice). Each explainer's mean
-    is over the main metrics it has a rank on (``n_metrics``); ties share the lower overall rank.
+def overall_ranks(table: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> pd.DataFrame:
+    """Overall rank per task: explainers ordered by their mean rank over the primary scores that every
+    ranked explainer of the task has (``metrics`` names them). An explainer is ranked if it has a value
+    on at least one primary score; ties share the lower overall rank.
 
     Returns
     -------
     pd.DataFrame
-        Columns ``task, explainer, overall_rank, mean_rank, n_metrics``.
+        Columns ``task, explainer, overall_rank, mean_rank, n_metrics, metrics``.
     """
-    main = table[~table["metric"].str.contains(".", regex=False) & table["rank"].notna()]
-    if main.empty:
+    primary = table[np.array([resolve_spec(m, specs).primary for m in table["metric"]], dtype=bool) & (table["n"] > 0)]
+    parts = []
+    for task, rows in primary.groupby("task", sort=True):
+        per_explainer = rows.groupby("explainer")["metric"].apply(set)
+        common = sorted(set.intersection(*per_explainer)) if len(per_explainer) else []
+        used = rows[rows["metric"].isin(common)]
+        if used.empty:
+            continue
+        overall = (
+            used.assign(rank=used["rank"].astype(float))
+            .groupby("explainer")["rank"]
+            .agg(mean_rank="mean", n_metrics="count")
+            .reset_index()
+        )
+        overall["task"] = task
+        overall["metrics"] = ";".join(common)
+        parts.append(overall)
+    if not parts:
         return pd.DataFrame(columns=OVERALL_COLUMNS)
-    grouped = main.assign(rank=main["rank"].astype(float)).groupby(["task", "explainer"])["rank"]
-    overall = grouped.agg(mean_rank="mean", n_metrics="count").reset_index()
+    overall = pd.concat(parts, ignore_index=True)
     overall["overall_rank"] = overall.groupby("task")["mean_rank"].rank(method="min").astype("Int64")
     return overall[OVERALL_COLUMNS].sort_values(["task", "overall_rank", "explainer"]).reset_index(drop=True)
 
 
-def _count_cells(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
-    """Number of records per (task, explainer)."""
-    counts: dict[tuple[str, str], int] = {}
-    for record in records:
-        cell = (record["task"], record["explainer"])
-        counts[cell] = counts.get(cell, 0) + 1
-    return counts
+def left_out_of_overall(table: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> dict[str, list[str]]:
+    """Per task, the primary scores left out of the overall rank, each with the explainers lacking it."""
+    primary = table[np.array([resolve_spec(m, specs).primary for m in table["metric"]], dtype=bool) & (table["n"] > 0)]
+    notes: dict[str, list[str]] = {}
+    for task, rows in primary.groupby("task", sort=True):
+        explainers = set(rows["explainer"])
+        for metric, group in rows.groupby("metric", sort=True):
+            missing = sorted(explainers - set(group["explainer"]))
+            if missing:
+                notes.setdefault(task, []).append(f"{metric} (no value for {', '.join(missing)})")
+    return notes
 
 
 def to_csv(table: pd.DataFrame) -> str:
@@ -157,3 +244,41 @@ def to_markdown(table: pd.DataFrame, digits: int = 4) -> str:
     rule = "|" + "|".join("---" for _ in table.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
     return "\n".join([header, rule, *body]) + "\n"
+
+
+def specs_of(run_info: Mapping[str, Any]) -> dict[str, ValueSpec]:
+    """Value specs recorded in ``run.json`` (runs made before values were declared: their metric
+    directions, every main value a primary score)."""
+    recorded = run_info.get("values")
+    if isinstance(recorded, dict):
+        return {name: ValueSpec(name, **spec) for name, spec in recorded.items()}
+    return {
+        name: ValueSpec(name, "score", bool(direction), primary=True)
+        for name, direction in (run_info.get("metric_directions") or {}).items()
+    }
+
+
+@dataclass
+class RunTables:
+    """The tables of a run directory, rebuilt from its records."""
+
+    table: pd.DataFrame
+    overall: pd.DataFrame
+    specs: dict[str, ValueSpec]
+    run_info: dict[str, Any]
+    validity: dict[str, Any]
+
+
+def tables_of(run_dir: str | Path) -> RunTables:
+    """Rebuild the leaderboard and overall ranks of a run directory from its records.
+
+    Raises
+    ------
+    AudioxError
+        If ``run_dir`` is not a run directory.
+    """
+    info = read_run_info(Path(run_dir))
+    specs = specs_of(info)
+    table = leaderboard(read_records(Path(run_dir)), specs, read_group_rows(Path(run_dir)))
+    validity = load_json(Path(run_dir) / VALIDITY)
+    return RunTables(table, overall_ranks(table, specs), specs, info, validity if isinstance(validity, dict) else {})

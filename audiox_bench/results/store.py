@@ -13,16 +13,22 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from audiox_bench.core.disk_cache import atomic_write_text, load_json
 from audiox_bench.core.errors import AudioxError
+from audiox_bench.core.files import atomic_write_text, load_json
+from audiox_bench.core.records import (
+    GroupRow,
+    Record,
+    group_rows_text,
+    parse_group_rows,
+    parse_records,
+)
 
 RECORDS = "records.jsonl"
 RUN = "run.json"
 VALIDITY = "validity.json"
 LEADERBOARD = "leaderboard.csv"
 GROUP_RECORDS = "group_metrics.jsonl"  # derived from the records, rewritten whole at the end of a run
-
-RecordKey = tuple[str, str, str, int]
+TABLES = ("leaderboard.csv", "overall.csv", "leaderboard.md", "leaderboard.html")
 
 
 def safe_file_name(text: str) -> str:
@@ -30,39 +36,30 @@ def safe_file_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
 
-def record_key(record: dict[str, Any]) -> RecordKey:
-    """The identity of a record: (task, explainer, example_id, repeat)."""
-    return (record["task"], record["explainer"], record["example_id"], int(record["repeat"]))
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path) -> list[Record]:
     """All complete records of a run directory (a torn last line is skipped)."""
     file = Path(path) / RECORDS
-    if not file.is_file():
-        return []
-    records = []
-    with open(file, "rb") as handle:
-        for line in handle:
-            if not line.endswith(b"\n"):
-                break  # torn write of a killed process
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue
-    return records
+    return parse_records(file.read_bytes()) if file.is_file() else []
 
 
-def read_group_rows(path: Path) -> list[dict[str, Any]]:
+def read_group_rows(path: Path) -> list[GroupRow]:
     """The group-metric rows of a run directory (none if the run has not finished once)."""
     file = Path(path) / GROUP_RECORDS
-    if not file.is_file():
-        return []
-    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return parse_group_rows(file.read_text(encoding="utf-8")) if file.is_file() else []
 
 
-def group_rows_text(rows: list[dict[str, Any]]) -> str:
-    """JSON lines of group-metric rows, in a stable order."""
-    return "".join(json.dumps(row, sort_keys=True, allow_nan=True, default=str) + "\n" for row in rows)
+def read_run_info(path: Path) -> dict[str, Any]:
+    """``run.json`` of a run directory.
+
+    Raises
+    ------
+    AudioxError
+        If ``path`` holds no readable ``run.json``.
+    """
+    info = load_json(Path(path) / RUN)
+    if not isinstance(info, dict):
+        raise AudioxError(f"{str(path)!r} is not a run directory (no readable run.json)")
+    return info
 
 
 class RunStore:
@@ -101,13 +98,11 @@ class RunStore:
                 "--overwrite to replace it"
             )
         if overwrite:
-            for name in (RECORDS, GROUP_RECORDS, VALIDITY, LEADERBOARD, "leaderboard.md", "leaderboard.html"):
+            for name in (RECORDS, GROUP_RECORDS, VALIDITY, *TABLES):
                 (self.path / name).unlink(missing_ok=True)
             shutil.rmtree(self.path / "models", ignore_errors=True)
         self._truncate_torn_tail()
-        self.resumed = bool(read_records(self.path))
-        atomic_write_text(self.path / RUN, json.dumps(run_info, indent=2, sort_keys=True, default=str))
-        self._done = {record_key(r) for r in read_records(self.path)}
+        self.write_json(RUN, run_info)
 
     def _truncate_torn_tail(self) -> None:
         file = self.path / RECORDS
@@ -119,22 +114,17 @@ class RunStore:
             with open(file, "r+b") as handle:
                 handle.truncate(end)
 
-    def is_done(self, key: RecordKey) -> bool:
-        """Whether a record with this key is already stored."""
-        return key in self._done
-
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: Record) -> None:
         """Store one record durably (one write, then fsync)."""
-        line = (json.dumps(record, sort_keys=True, allow_nan=True, default=str) + "\n").encode("utf-8")
-        fd = os.open(self.path / RECORDS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        line = (record.to_json() + "\n").encode("utf-8")
+        fd = os.open(self.path / RECORDS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # less the umask
         try:
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
-        self._done.add(record_key(record))
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[Record]:
         return read_records(self.path)
 
     def write_json(self, name: str, data: Any) -> None:
@@ -143,3 +133,6 @@ class RunStore:
 
     def write_text(self, name: str, text: str) -> None:
         atomic_write_text(self.path / name, text)
+
+    def write_group_rows(self, rows: list[GroupRow]) -> None:
+        self.write_text(GROUP_RECORDS, group_rows_text(rows))

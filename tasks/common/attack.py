@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from audiox_bench.models.torch_classifier import TorchClassifier
+from audiox_bench.core.classifier import Differentiable
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,14 @@ def snr_db(clean: np.ndarray, perturbation: np.ndarray) -> float:
     return float("inf") if noise == 0 else float(10 * np.log10(np.sum(np.square(clean, dtype=np.float64)) / noise))
 
 
-def region_attack(model: TorchClassifier, clean: np.ndarray, mask: np.ndarray, label: int, domain: str,
-                  settings: AttackSettings) -> AttackResult:
+def region_attack(
+    model: Differentiable, clean: np.ndarray, mask: np.ndarray, label: int, domain: str, settings: AttackSettings
+) -> AttackResult:
     """Optimise a perturbation inside ``mask`` that makes ``model`` predict ``label``.
 
     Parameters
     ----------
-    model : TorchClassifier
+    model : Differentiable
     clean : np.ndarray
         Features ``(n_mels, n_frames)`` (``domain="features"``) or a waveform ``(n_samples,)``
         (``domain="audio"``).
@@ -90,12 +91,12 @@ def region_attack(model: TorchClassifier, clean: np.ndarray, mask: np.ndarray, l
     loss_fn = nn.CrossEntropyLoss()
 
     def logits_of(perturbed: torch.Tensor) -> torch.Tensor:
-        features = perturbed if domain == "features" else model.frontend(perturbed)
-        return model.network(features)
+        features = perturbed if domain == "features" else model.audio_features(perturbed)
+        return model.logits(features)
 
     success, steps = False, 0
     with torch.enable_grad():
-        for steps in range(1, settings.max_steps + 1):
+        for steps in range(1, settings.max_steps + 1):  # noqa: B007 - the last step is reported
             confined = delta * region
             logits = logits_of(x + confined)
             if int(logits.argmax(1)) == label:
@@ -110,5 +111,6 @@ def region_attack(model: TorchClassifier, clean: np.ndarray, mask: np.ndarray, l
     perturbation = (delta * region).detach()[0].cpu().numpy()
     if not success:  # the last update may have flipped it
         success = int(logits_of(x + (delta * region).detach()).argmax(1)) == label
-    return AttackResult(perturbation.astype(np.float32), bool(success), steps, snr_db(clean, perturbation),
-                        time.perf_counter() - start)
+    return AttackResult(
+        perturbation.astype(np.float32), bool(success), steps, snr_db(clean, perturbation), time.perf_counter() - start
+    )

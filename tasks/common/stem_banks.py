@@ -39,8 +39,7 @@ def stem_banks(
     banks: dict[str, np.ndarray] = {}
     for role in tqdm(roles, desc=f"stems ({split})", unit="role", disable=not progress, leave=False):
         role_seed = [seed, SPLIT_CODES[split], sum(map(ord, role))]
-        description = {"kind": "stems", "role": role, "seed": role_seed, "count": count, "sr": sr,
-                       "duration": duration}
+        description = {"kind": "stems", "role": role, "seed": role_seed, "count": count, "sr": sr, "duration": duration}
         path = cache_dir() / "stems" / f"{role}-{split}-{cache_key(description)}.npz"
         cached = load_arrays(path)
         if cached is not None and cached.get("stems", np.zeros(0)).shape == (count, round(duration * sr)):
@@ -58,3 +57,40 @@ def stem_banks(
 def db_gain(rng: np.random.Generator, centre_db: float, spread_db: float) -> float:
     """A linear gain drawn uniformly in ``centre_db +- spread_db`` decibels."""
     return float(10 ** (rng.uniform(centre_db - spread_db, centre_db + spread_db) / 20))
+
+
+class StemBankSet:
+    """The stem banks of one task: per split (``train``, ``val``, ``test``), ``sizes[split]`` stems of
+    every role, loaded on first use and never pickled (a worker reloads them from the disk cache).
+
+    Parameters
+    ----------
+    roles : sequence of str
+    sizes : mapping of split to int
+        Stems per role in each split.
+    seed : int
+    sr : int
+    duration : float
+        Seconds per stem.
+    """
+
+    def __init__(self, roles: Sequence[str], sizes: dict[str, int], seed: int, sr: int, duration: float) -> None:
+        self.roles, self.sizes, self.seed, self.sr, self.duration = tuple(roles), dict(sizes), seed, sr, duration
+        self.progress = False
+        self._banks: dict[str, dict[str, np.ndarray]] = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_banks": {}}
+
+    def split(self, split: str) -> dict[str, np.ndarray]:
+        """Stems per role of ``split``."""
+        if split not in self._banks:
+            self._banks[split] = stem_banks(
+                self.roles, split, self.sizes[split], self.seed, self.sr, self.duration, self.progress
+            )
+        return self._banks[split]
+
+
+def bank_sizes(n_stems: int) -> dict[str, int]:
+    """Stems per role for training, and 1/5 and 2/5 of it for validation and test banks."""
+    return {"train": int(n_stems), "val": max(2, n_stems // 5), "test": max(2, 2 * n_stems // 5)}

@@ -96,7 +96,9 @@ def _piano_notes(rng, groove, duration):
                 start = t + half * groove.seconds_per_beat
                 if start < duration:
                     p = groove.pitch(int(rng.integers(0, 10)), 5)
-                    notes.append(Note(p, start, min(start + 0.5 * groove.seconds_per_beat, duration), int(rng.integers(60, 110))))
+                    notes.append(
+                        Note(p, start, min(start + 0.5 * groove.seconds_per_beat, duration), int(rng.integers(60, 110)))
+                    )
     return notes
 
 
@@ -107,7 +109,7 @@ def _guitar_notes(rng, groove, duration):
     for i, t in enumerate(_beats(groove, duration)):
         if i % 2 == 0:  # chord change every two beats
             degree = int(rng.integers(0, 7))
-        chord = groove.chord(degree, 3) + [groove.pitch(degree + 7, 3)]
+        chord = [*groove.chord(degree, 3), groove.pitch(degree + 7, 3)]
         if strum:  # strummed chord each beat, strings a few ms apart
             for j, p in enumerate(chord):
                 notes.append(Note(p, t + 0.012 * j, t + groove.seconds_per_beat, int(rng.integers(70, 110))))
@@ -197,9 +199,7 @@ def _midi_bytes(program: int, is_drum: bool, slots: Sequence[tuple[float, Sequen
     instrument = pretty_midi.Instrument(program=program, is_drum=is_drum)
     for offset, notes in slots:
         for note in notes:
-            instrument.notes.append(
-                pretty_midi.Note(note.velocity, note.pitch, offset + note.start, offset + note.end)
-            )
+            instrument.notes.append(pretty_midi.Note(note.velocity, note.pitch, offset + note.start, offset + note.end))
     pm.instruments.append(instrument)
     buffer = io.BytesIO()
     pm.write(buffer)

@@ -1,0 +1,162 @@
+"""Typed components and the factorization contract.
+
+A factorization cuts one example into interpretable components. Each component is a
+:class:`Component`: its name plus what it is (a source, a time segment, a band, a tile) and where it
+lies (a sample span in the audio, a frame span and a mel-band span in the model input). Tasks state
+ground truth and metrics map components to audio or features through these fields, never by parsing
+names or asking how a factorization was built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+LAYOUT_KINDS = ("sources", "temporal", "spectral", "time_frequency")
+
+
+@dataclass(frozen=True)
+class Component:
+    """One interpretable component of an example.
+
+    Attributes
+    ----------
+    name : str
+        Unique within its factorization (``drums``, ``vocals@t3``, ``t3``, ``f2``, ``f1t4``).
+    source : str, optional
+        Source label (``drums``, ``percussive``, ``vocals`` ...) for source components; NMF components
+        ``drums.0``, ``drums.1`` share the label ``drums``.
+    time : int, optional
+        Index of the time segment the component covers, if it is confined to one.
+    band : int, optional
+        Index of the mel-band group the component covers, if it is confined to one.
+    samples : (int, int), optional
+        Sample span ``[start, end)`` in the example's audio of a time-confined source component.
+    frames : (int, int), optional
+        Frame span ``[start, end)`` in the model input of a segment.
+    mels : (int, int), optional
+        Mel-band span ``[start, end)`` in the model input of a segment.
+    """
+
+    name: str
+    source: str | None = None
+    time: int | None = None
+    band: int | None = None
+    samples: tuple[int, int] | None = None
+    frames: tuple[int, int] | None = None
+    mels: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The grid a factorization lays over an example.
+
+    Attributes
+    ----------
+    kind : str
+        ``sources`` (separated sources, optionally x time segments), ``temporal``, ``spectral`` or
+        ``time_frequency`` (segments of the model's log-mel input).
+    n_time : int
+        Time segments (1 where the layout has no time axis).
+    n_bands : int
+        Mel-band groups (1 where the layout has no band axis).
+    """
+
+    kind: str
+    n_time: int = 1
+    n_bands: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAYOUT_KINDS:
+            raise ValueError(f"layout kind must be one of {', '.join(LAYOUT_KINDS)}, got {self.kind!r}")
+
+
+class Factorization(ABC):
+    """The interpretable components of one example and how to compose model inputs from masks.
+
+    Attributes
+    ----------
+    family : str
+        ``"source"`` (audio-domain sources, optionally x time) or ``"segmentation"`` (regions of the
+        model's input features).
+    domain : str
+        ``"audio"`` if :meth:`compose` returns waveforms, ``"features"`` if it returns model features.
+    components : tuple of Component
+        The components, in mask-column order.
+    layout : Layout
+        The grid the components form.
+    key : str
+        Identifies what :meth:`compose` produces (for caching predictions): two factorizations with
+        the same key compose identical inputs from the same mask.
+    """
+
+    family: ClassVar[str]
+    domain: ClassVar[str]
+    components: tuple[Component, ...]
+    layout: Layout
+    key: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Component names, in mask-column order."""
+        return tuple(c.name for c in self.components)
+
+    @property
+    def n_components(self) -> int:
+        return len(self.components)
+
+    def names_where(self, predicate: Callable[[Component], bool]) -> frozenset[str]:
+        """Names of the components for which ``predicate`` holds (how tasks state their truth)."""
+        return frozenset(c.name for c in self.components if predicate(c))
+
+    @abstractmethod
+    def compose(self, masks: np.ndarray) -> np.ndarray:
+        """Model inputs for boolean masks ``(n, n_components)`` (True = component kept)."""
+
+
+class FeatureFactorization(Factorization):
+    """A factorization of the model's input features: components are groups of (band, frame) cells.
+
+    Attributes
+    ----------
+    features : np.ndarray [shape=(n_mels, n_frames)]
+        The model input of the example.
+    fill : np.ndarray [shape=(n_mels, n_frames)]
+        What replaces a switched-off cell (the occlusion content).
+    cell_map : np.ndarray [shape=(n_mels, n_frames), dtype=int]
+        Component index of every cell (Captum's ``feature_mask``).
+    """
+
+    domain = "features"
+    features: np.ndarray
+    fill: np.ndarray
+    cell_map: np.ndarray
+
+    def compose(self, masks: np.ndarray) -> np.ndarray:
+        """Features ``(n, n_mels, n_frames)`` with the off components filled."""
+        keep = np.asarray(masks, dtype=bool)[:, self.cell_map]
+        return np.where(keep, self.features[None], self.fill[None])
+
+    def cell_masks(self) -> np.ndarray:
+        """One 0/1 mask over the cells per component ``(n_components, n_mels, n_frames)``."""
+        return (self.cell_map[None] == np.arange(self.n_components)[:, None, None]).astype(np.float32)
+
+
+def segment_edges(n: int, n_segments: int) -> np.ndarray:
+    """Boundaries (``n_segments + 1`` indices) of ``n_segments`` equal segments of ``0..n``."""
+    return np.round(np.linspace(0, n, n_segments + 1)).astype(int)
+
+
+def fingerprint(*arrays: np.ndarray | Sequence) -> str:
+    """A short digest of array contents, so cache keys change whenever composed inputs would."""
+    digest = hashlib.blake2b(digest_size=8)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(str((array.shape, array.dtype.str)).encode())
+        digest.update(array.data)
+    return digest.hexdigest()

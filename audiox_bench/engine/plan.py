@@ -1,0 +1,178 @@
+"""What a run computes: the run spec, the objects it names (built before any heavy work), and the
+provenance a run directory records."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from audiox_bench.core import defaults, registry
+from audiox_bench.core.contracts import Explainer, GroupMetric, Metric, ValueSpec
+from audiox_bench.core.errors import AudioxError
+from audiox_bench.core.spec import expand_grid
+from audiox_bench.core.task import Task
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run computes: tasks x explainers x examples x repeats, scored by metrics.
+
+    Attributes
+    ----------
+    tasks, explainers, metrics : tuple of str
+        SPEC strings (``name`` or ``name:key=value,...``; ``a|b`` alternatives expand).
+    n_examples : int
+        Examples per task.
+    repeats : int
+        Explanations per example with different seeds.
+    seed : int
+        Root seed of the explainers' randomness.
+    device : str
+        Torch device for task models.
+    target : str, optional
+        Class to explain (a class name of the task's model, or its index); by default the model's
+        predicted class of each example.
+    batch_size : int, optional
+        Inputs per forward pass of the task models; None keeps the model's own. It changes speed, not
+        results beyond float round-off, so it is not part of the spec a resumed run must match.
+    """
+
+    tasks: tuple[str, ...] = defaults.TASKS
+    explainers: tuple[str, ...] = defaults.EXPLAINERS
+    metrics: tuple[str, ...] = defaults.METRICS
+    n_examples: int = defaults.N_EXAMPLES
+    repeats: int = defaults.REPEATS
+    seed: int = defaults.SEED
+    device: str = defaults.DEVICE
+    target: str | None = None
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size is not None and self.batch_size < 1:
+            raise AudioxError("--batch-size must be at least 1")
+        if self.n_examples < 1:
+            raise AudioxError("--n-examples must be at least 1")
+        if self.repeats < 1:
+            raise AudioxError("--repeats must be at least 1")
+        for kind, specs in (("task", self.tasks), ("explainer", self.explainers), ("metric", self.metrics)):
+            if not specs:
+                raise AudioxError(f"at least one {kind} is needed")
+
+
+def _canonical(reg: registry.Registry, texts: tuple[str, ...]) -> list[str]:
+    return list(dict.fromkeys(registry.canonical_spec(reg, s) for text in texts for s in expand_grid(text)))
+
+
+@dataclass
+class Benchmark:
+    """The built objects of a run spec, keyed by canonical SPEC string."""
+
+    tasks: dict[str, Task]
+    explainers: dict[str, Explainer]
+    metrics: dict[str, Metric]
+    spec: RunSpec
+    group_metrics: dict[str, GroupMetric] = field(default_factory=dict)
+
+    @staticmethod
+    def build(spec: RunSpec) -> Benchmark:
+        """Parse and construct everything first, so a typo fails before any heavy work."""
+        tasks = {s: registry.tasks.build(s, device=spec.device) for s in _canonical(registry.tasks, spec.tasks)}
+        every_metric = {s: registry.metrics.build(s) for s in _canonical(registry.metrics, spec.metrics)}
+        metrics = {n: m for n, m in every_metric.items() if isinstance(m, Metric)}
+        group_metrics = {n: m for n, m in every_metric.items() if isinstance(m, GroupMetric)}
+        explainer_specs = _canonical(registry.explainers, spec.explainers)
+        for metric in group_metrics.values():  # configurations a group metric compares against
+            for name in list(explainer_specs):
+                for companion in metric.companions(name):
+                    companion = registry.canonical_spec(registry.explainers, companion)
+                    if companion not in explainer_specs:
+                        explainer_specs.append(companion)
+        explainers = {s: registry.explainers.build(s) for s in explainer_specs}
+        return Benchmark(tasks, explainers, metrics, spec, group_metrics)
+
+    def all_metrics(self) -> list[Metric | GroupMetric]:
+        """Per-instance and group metrics together."""
+        return [*self.metrics.values(), *self.group_metrics.values()]
+
+    def value_specs(self, names: set[str]) -> dict[str, ValueSpec]:
+        """How the leaderboard reads each value name (declared by the metric that reports it)."""
+        specs = {m.name: m.value_spec(m.name) for m in self.all_metrics()}
+        for value in names:
+            owner = next((m for m in self.all_metrics() if value == m.name or value.startswith(m.name + ".")), None)
+            if owner is not None:
+                specs[value] = owner.value_spec(value)
+        return specs
+
+    def run_info(self) -> dict[str, Any]:
+        """The content of ``run.json`` (the ``spec`` entry identifies the run)."""
+        return {
+            "spec": {
+                "tasks": sorted(self.tasks),
+                "explainers": sorted(self.explainers),
+                "metrics": sorted([*self.metrics, *self.group_metrics]),
+                "n_examples": self.spec.n_examples,
+                "repeats": self.spec.repeats,
+                "seed": self.spec.seed,
+                "target": self.spec.target,
+            },
+            "device": self.spec.device,
+            "batch_size": self.spec.batch_size,
+            "metric_descriptions": {m.name: m.description for m in self.all_metrics()},
+            "task_references": {name: task.reference for name, task in self.tasks.items() if task.reference},
+            "plugins": registry.plugin_provenance(),
+            "versions": package_versions(),
+            "git": git_hash(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        }
+
+
+def resolve_target(target: str, classes: tuple[str, ...], task_name: str) -> int:
+    """Index of a class given by name or index, or an error naming the task's classes."""
+    if target in classes:
+        return classes.index(target)
+    if str(target).isdigit() and int(target) < len(classes):
+        return int(target)
+    raise AudioxError(f"task {task_name!r} has no class {target!r}; classes: {', '.join(classes)}")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in (
+        "audiox-bench",
+        "numpy",
+        "torch",
+        "librosa",
+        "scikit-learn",
+        "scipy",
+        "pandas",
+        "pretty_midi",
+        "midirenderer",
+        "soundfile",
+    ):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_hash() -> str | None:
+    """The commit of the source tree, if it is a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
+import torch
 
 from audiox_bench.core.contracts import Example
 from audiox_bench.core.errors import InvalidInputError
 from audiox_bench.core.registry import separators
 from audiox_bench.factorizations.sources import SourceFactorization
+from audiox_bench.models.frontends import LogMel, LogMelConfig
 from audiox_bench.perturbation.masks import all_masks
 from audiox_bench.perturbation.prediction_cache import predict_masks
 from audiox_bench.tasks.common.synthesis import render_role_bank
@@ -73,3 +75,15 @@ def test_nmf_components_are_named_after_the_dominant_stem(stems):
 def test_oracle_without_stems_is_a_clear_error():
     with pytest.raises(InvalidInputError, match="no oracle stems"):
         separators.build("oracle").separate(Example("x", np.ones(100, np.float32), 16_000))
+
+
+def test_spectra_are_cached_per_front_end_configuration(stems):
+    """Two models with different STFTs explaining one factorization each get their own spectra."""
+    fact = SourceFactorization(stems)
+    masks = all_masks(3)
+    for n_fft, hop in ((1024, 512), (512, 256), (1024, 512)):
+        frontend = LogMel(LogMelConfig(sr=16_000, n_fft=n_fft, hop_length=hop, n_mels=40))
+        mixed = fact.compose_spectra(masks, frontend.stft, frontend.config.key())
+        direct = frontend.stft(torch.from_numpy(fact.compose(masks)))
+        assert mixed.shape == direct.shape == (8, 1 + n_fft // 2, 1 + 16_000 // hop)
+        np.testing.assert_allclose(torch.view_as_real(mixed).numpy(), torch.view_as_real(direct).numpy(), atol=1e-4)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.contracts import Example, Explainer, Explanation
+from audiox_bench.core.contracts import Example
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.registry import explainers, separators
 from audiox_bench.factorizations.sources import SourceFactorization
-from audiox_bench.perturbation.lime import LimeSettings, lime_explain
-from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.perturbation.lime import LimeExplainer, LimeSettings
 
 
 @explainers.register("audiolime")
-class AudioLIME(Explainer):
+class AudioLIME(LimeExplainer):
     """LIME over sources (x time segments) from a separator; masks mix the kept sources in audio.
 
     Parameters
@@ -65,8 +64,3 @@ class AudioLIME(Explainer):
         sources = self.separator.separate(example)
         key = f"{example.id}|sources:{self.separator_name}|{self.n_segments}"
         return SourceFactorization(sources, self.n_segments, key=key)
-
-    def explain(
-        self, model: Classifier, example: Example, factorization: Factorization, target: int, seed: int
-    ) -> Explanation:
-        return lime_explain(model, factorization, target, seed, self.settings, prediction_cache(model))

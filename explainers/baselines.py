@@ -47,6 +47,10 @@ class OverExplainer(Explainer):
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         return self.over.factorize(model, example)
 
+    @property
+    def seeded_factorization(self) -> bool:
+        return self.over.seeded_factorization
+
     def factorize_for(self, model: Classifier, example: Example, seed: int) -> Factorization:
         return self.over.factorize_for(model, example, seed)
 

@@ -6,15 +6,14 @@ import numpy as np
 
 from audiox_bench.core.classifier import Classifier, FeatureClassifier, require
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.contracts import Example, Explainer, Explanation, model_input
+from audiox_bench.core.contracts import Example, model_input
 from audiox_bench.core.registry import contents, explainers
 from audiox_bench.factorizations.segmentation import LAYOUTS, SegmentationFactorization
-from audiox_bench.perturbation.lime import LimeSettings, lime_explain
-from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.perturbation.lime import LimeExplainer, LimeSettings
 
 
 @explainers.register("slime")
-class SLIME(Explainer):
+class SLIME(LimeExplainer):
     """LIME over temporal, spectral or time-frequency segments of the model input, filled with a content.
 
     Parameters
@@ -78,12 +77,9 @@ class SLIME(Explainer):
             key=key + (f"|seed{seed}" if stochastic else ""),
         )
 
+    @property
+    def seeded_factorization(self) -> bool:
+        return self.content.stochastic
+
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         return self.factorize_for(model, example, seed=0)
-
-    def explain(
-        self, model: Classifier, example: Example, factorization: Factorization, target: int, seed: int
-    ) -> Explanation:
-        if self.content.stochastic:  # the fill is drawn from the explanation's seed
-            factorization = self.factorize_for(model, example, seed)
-        return lime_explain(model, factorization, target, seed, self.settings, prediction_cache(model))

@@ -3,6 +3,7 @@ fidelity of LIME's surrogate (audioLIME paper, Fig. 4b)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 from scipy import stats
 
 from audiox_bench.core.contracts import Figure, Metric, MetricInput
+from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import metrics
 from audiox_bench.perturbation.masks import distinct_masks
@@ -40,8 +42,13 @@ class FaithfulnessCorrelation(Metric):
     target score and the sum of the explanation's weights on the subset.
 
     Subsets are drawn from the instance's seed and evaluated in one batch through the explanation's own
-    factorization (distinct subsets once, shared cache). Undefined (skipped) when the drops or the sums
-    do not vary, e.g. with two components.
+    factorization (distinct subsets once, shared cache). Undefined (skipped, with the reason) when the
+    drops or the sums do not vary, and when fewer than ``min_subsets`` distinct subsets of the subset
+    size exist: with 2 components a correlation over the 2 possible subsets is +-1 by construction, and
+    with 3 or 4 it is a correlation over 3 or 4 points. The default bound of 10 is where a correlation
+    starts to discriminate: with 10 independent points |r| must exceed 0.63 to be significant at the
+    5% level, with 4 points 0.95. Subset sizes round 30% of the components, so 5 components (C(5, 2) =
+    10 subsets of 2) are the fewest that qualify.
 
     Parameters
     ----------
@@ -49,24 +56,34 @@ class FaithfulnessCorrelation(Metric):
         Random subsets per instance (50 in Bhatt et al.).
     fraction : float
         Subset size as a fraction of the components (at least 1 component).
+    min_subsets : int
+        Fewest distinct subsets for which the correlation is reported.
     """
 
     name = "faithfulness_correlation"
     higher_is_better = True
     description = "Pearson r between score drop and summed weights of random component subsets switched off"
 
-    def __init__(self, n_runs: int = 50, fraction: float = 0.3) -> None:
-        if n_runs < 2 or not 0 < fraction < 1:
-            raise ValueError("n_runs >= 2 and 0 < fraction < 1 are needed")
-        self.n_runs, self.fraction = int(n_runs), float(fraction)
+    def __init__(self, n_runs: int = 50, fraction: float = 0.3, min_subsets: int = 10) -> None:
+        if n_runs < 2 or not 0 < fraction < 1 or min_subsets < 3:
+            raise ValueError("n_runs >= 2, 0 < fraction < 1 and min_subsets >= 3 are needed")
+        self.n_runs, self.fraction, self.min_subsets = int(n_runs), float(fraction), int(min_subsets)
+
+    def subset_size(self, n_components: int) -> int:
+        """Components switched off per subset: ``fraction`` of them, rounded, between 1 and d - 1."""
+        return min(max(1, round(self.fraction * n_components)), n_components - 1)
 
     def score(self, item: MetricInput) -> dict[str, float | None]:
         factorization, target = item.factorization, item.explanation.target
         d = factorization.n_components
-        size = max(1, round(self.fraction * d))
-        if d < 2:
-            return {self.name: None}
-        subsets = random_subsets(d, self.n_runs, min(size, d - 1), np.random.default_rng(item.seed))
+        size = self.subset_size(d) if d >= 2 else 0
+        possible = math.comb(d, size) if d >= 2 else 0
+        if possible < self.min_subsets:
+            raise NotApplicableError(
+                f"{d} components give {possible} distinct subsets of {size}, fewer than the "
+                f"{self.min_subsets} a correlation needs to mean anything"
+            )
+        subsets = random_subsets(d, self.n_runs, size, np.random.default_rng(item.seed))
         masks = np.vstack([np.ones((1, d), bool), ~subsets])
         distinct = distinct_masks(masks)
         probabilities, _ = prediction_cache(item.model).predict(item.model, factorization, distinct.masks)

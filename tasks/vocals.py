@@ -26,11 +26,12 @@ import numpy as np
 from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization, segment_edges
 from audiox_bench.core.contracts import Example, GroundTruth, predict_examples
-from audiox_bench.core.registry import tasks
+from audiox_bench.core.registry import contents, tasks
 from audiox_bench.core.task import ValidityCheck
 from audiox_bench.models.frontends import LogMel, LogMelConfig
 from audiox_bench.models.networks import build_network
 from audiox_bench.models.store import cached_classifier
+from audiox_bench.models.torch_classifier import TorchClassifier
 from audiox_bench.models.training import TrainingConfig, fit_classifier
 from audiox_bench.tasks.common.excerpts import GAINS_DB, ROLE_PROBABILITY, SNR_DB, VocalExcerpts
 from audiox_bench.tasks.common.trained import TrainedModelTask
@@ -87,6 +88,11 @@ class VocalInjectionTask(TrainedModelTask):
         Excerpts per validity measurement (full-vocal vs instrumental accuracy; hybrid detection rate).
     max_attempts : int
         Training seeds tried (``seed``, ``seed + 1``, ...) until the validity check passes.
+    noise_augmentation : float
+        Share of the instrumental and fully sung training excerpts that are also trained on as a copy
+        with 1-10 (instrumental) or 1-5 (sung) of their 10 segments replaced by band-standardised
+        Gaussian noise, keeping their label: noise is then evidence neither for nor against singing,
+        as for detectors trained on real recordings (0 disables it).
     device : str
         Torch device for training and inference.
     """
@@ -103,9 +109,13 @@ class VocalInjectionTask(TrainedModelTask):
         architecture: str = "vggish",
         n_validity: int = 400,
         max_attempts: int = 3,
+        noise_augmentation: float = 0.25,
         device: str = "cpu",
     ) -> None:
         super().__init__()
+        if not 0.0 <= noise_augmentation <= 1.0:
+            raise ValueError(f"noise_augmentation must be between 0 and 1, got {noise_augmentation}")
+        self.noise_augmentation = float(noise_augmentation)
         if form not in FORMS:
             raise ValueError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
         self._init_training(seed, n_train, n_stems, epochs, architecture, n_validity, max_attempts, device)
@@ -115,6 +125,29 @@ class VocalInjectionTask(TrainedModelTask):
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=80)
 
     # -- data ------------------------------------------------------------------------------------
+    @staticmethod
+    def _fully_sung_or_instrumental(index: int) -> bool:
+        """Training excerpt ``index`` is instrumental or sung throughout (not partly sung)."""
+        return index % 2 == 0 or (index // 2) % 2 == 0
+
+    def _noise_copies(self, features: np.ndarray, labels: np.ndarray, train_seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of a share of the instrumental and fully sung training excerpts with some of their 10
+        segments replaced by standardised band noise (the ``noise_norm`` occlusion content: N(0, 1) per
+        cell of the standardised input), keeping their labels."""
+        rng = np.random.default_rng([self.seed, train_seed, 7])
+        chosen = [
+            i
+            for i in range(len(labels))
+            if self._fully_sung_or_instrumental(i) and rng.random() < self.noise_augmentation
+        ]
+        edges = segment_edges(features.shape[-1], N_SEGMENTS)
+        copies = features[chosen].copy()
+        for copy, index in zip(copies, chosen):
+            most = N_SEGMENTS if labels[index] == 0 else N_SEGMENTS // 2  # a sung copy stays mostly sung
+            for k in rng.choice(N_SEGMENTS, int(rng.integers(1, most + 1)), replace=False):
+                copy[:, edges[k] : edges[k + 1]] = rng.standard_normal((copy.shape[0], edges[k + 1] - edges[k]))
+        return copies.astype(np.float32), labels[chosen]
+
     def _training_set(self, split: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Excerpts alternating instrumental / with vocals; every second vocal one only partly sung."""
         audio, labels = [], []
@@ -179,17 +212,43 @@ class VocalInjectionTask(TrainedModelTask):
         n_mels = self.frontend_config.n_mels
         return network, LogMel(self.frontend_config, band_mean=np.zeros(n_mels), band_std=np.ones(n_mels))
 
-    def _measure_validity(self, model) -> tuple[list[ValidityCheck], dict]:
-        """Accuracy on held-out fully sung vs instrumental excerpts, and the hybrid detection rate."""
+    def _measure_validity(self, model: TorchClassifier) -> tuple[list[ValidityCheck], dict]:
+        """Accuracy on held-out fully sung vs instrumental excerpts, the hybrid detection rate, and how
+        often the detector calls noise vocals: excerpts of band noise only (the ``noise_norm`` content)
+        and instrumental excerpts with 3 of 10 segments filled with it."""
         labels = np.arange(self.n_validity) % 2
         excerpts = [self.excerpts.excerpt("validity", i) for i in range(self.n_validity)]
         full = np.stack([bed + vocal if label else bed for label, (bed, vocal, _) in zip(labels, excerpts)])
-        accuracy = float(np.mean(model.predict_proba(full).argmax(1) == labels))
+        features = model.features(full)
+        accuracy = float(np.mean(model.predict_features(features).argmax(1) == labels))
         hybrids = [self._hybrid("hybrids", i, model) for i in range(self.n_validity)]
         detected = float(np.mean(self._detected(model, hybrids)))
+        noise = contents.build("noise_norm")
+        rng = np.random.default_rng([self.seed, 8])
+        edges = segment_edges(features.shape[-1], N_SEGMENTS)
+        noise_only, with_noise = [], []
+        for instrumental in features[labels == 0]:
+            noise_only.append(noise.fill(instrumental, model.feature_stats, rng))
+            mixed = instrumental.copy()
+            for k in rng.choice(N_SEGMENTS, N_INJECTED, replace=False):
+                mixed[:, edges[k] : edges[k + 1]] = noise_only[-1][:, edges[k] : edges[k + 1]]
+            with_noise.append(mixed)
+        vocals = CLASSES.index("vocals")
         checks = [
             ValidityCheck("accuracy_full_vocal_vs_instrumental", accuracy, 0.90, ">="),
             ValidityCheck(f"hybrid_detection_rate_{self.form}", detected, 0.50, ">="),
+            ValidityCheck(
+                "noise_called_vocals_rate",
+                float(np.mean(model.predict_features(np.stack(noise_only)).argmax(1) == vocals)),
+                0.50,
+                "<=",
+            ),
+            ValidityCheck(
+                "instrumental_with_noise_segments_called_vocals_rate",
+                float(np.mean(model.predict_features(np.stack(with_noise)).argmax(1) == vocals)),
+                0.50,
+                "<=",
+            ),
         ]
         return checks, {c.name: c.value for c in checks}
 
@@ -214,6 +273,8 @@ class VocalInjectionTask(TrainedModelTask):
             "partial_span": PARTIAL_SPAN,
             "frontend": self.frontend_config.to_dict(),
         }
+        if self.noise_augmentation:  # absent when off, so models trained without it stay in the cache
+            description["noise_augmentation"] = self.noise_augmentation
 
         def train(network, frontend):
             audio, labels = self._training_set("train", self.n_train)
@@ -224,6 +285,7 @@ class VocalInjectionTask(TrainedModelTask):
                 labels,
                 TrainingConfig(epochs=self.epochs, seed=train_seed),
                 standardise=True,
+                augment=lambda features, labels: self._noise_copies(features, labels, train_seed),
                 device=self.device,
                 description=f"training vocals (seed {train_seed})",
                 progress=self._progress,

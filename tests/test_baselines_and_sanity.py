@@ -128,7 +128,7 @@ def test_sanity_metrics_through_the_runner(tiny_confound, tmp_path):
             "topk_overlap",
             "faithfulness_correlation",
             "surrogate_fidelity",
-            "randomization_divergence:n_models=2",
+            "randomization_divergence:n_models=2,curve=true",
         ),
         n_examples=6,
     )

@@ -45,7 +45,12 @@ def test_segment_gate_is_one_inside_zero_outside_with_short_crossfades():
 def test_detector_validity_values_are_measured(tiny_vocals):
     card = tiny_vocals.model_card
     names = [c.name for c in tiny_vocals.validity_checks]
-    assert names == ["accuracy_full_vocal_vs_instrumental", "hybrid_detection_rate_features"]
+    assert names == [
+        "accuracy_full_vocal_vs_instrumental",
+        "hybrid_detection_rate_features",
+        "noise_called_vocals_rate",
+        "instrumental_with_noise_segments_called_vocals_rate",
+    ]
     assert card["standardised_input"] is True and 0.5 < card["accuracy_full_vocal_vs_instrumental"] <= 1.0
     stats = tiny_vocals.model.feature_stats  # standardised input: band means near 0, stds near 1
     assert np.abs(stats.band_mean).max() < 1e-3 and np.allclose(stats.band_std, 1.0, atol=0.02)

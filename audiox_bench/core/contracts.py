@@ -151,10 +151,16 @@ class Explainer(ABC):
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         """The factorization this explainer uses for ``example``."""
 
+    @property
+    def seeded_factorization(self) -> bool:
+        """Whether the factorization draws random numbers from the explanation's seed (e.g. a noise
+        fill); then :meth:`factorize_for` must be called per seed, and metrics see that one."""
+        return False
+
     def factorize_for(self, model: Classifier, example: Example, seed: int) -> Factorization:
-        """The factorization an explanation with ``seed`` actually uses. The same as :meth:`factorize`
-        unless the factorization draws random numbers (e.g. a noise fill), in which case metrics must
-        see the one the explanation saw."""
+        """The factorization an explanation with ``seed`` uses (the runner calls this, and hands the
+        same object to the explanation and to the metrics). The same as :meth:`factorize` unless
+        :attr:`seeded_factorization`."""
         return self.factorize(model, example)
 
     @abstractmethod
@@ -167,6 +173,19 @@ class Explainer(ABC):
         seed: int,
     ) -> Explanation:
         """Explain the model's score for class ``target`` on ``example``."""
+
+    def explain_models(
+        self,
+        models: Sequence[Classifier],
+        example: Example,
+        factorization: Factorization,
+        target: int,
+        seed: int,
+    ) -> list[Explanation]:
+        """Explanations of several models that take the same inputs (e.g. parameter-randomized copies of
+        one model) on the same factorization and seed. Explainers that can evaluate the models together
+        (one composition of each perturbed input for all of them) override this."""
+        return [self.explain(model, example, factorization, target, seed) for model in models]
 
 
 @dataclass(frozen=True, eq=False)
@@ -267,7 +286,9 @@ class Metric(_Scored):
 
     :meth:`score` returns a mapping of value names to numbers (the first is the metric's main value,
     named like the metric), or None values where the metric is not defined for this instance
-    (e.g. no ground truth): those instances are counted as skipped, not as zeros.
+    (e.g. no ground truth): those instances are counted as skipped, not as zeros. A metric that cannot
+    be computed for an instance and can say why raises :class:`NotApplicableError`; the runner records
+    its value as undefined and keeps the reason (``Record.metric_notes``).
     """
 
     @abstractmethod

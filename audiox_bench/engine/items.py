@@ -176,17 +176,22 @@ def run_packed(packed: PackedContext, item: WorkItem) -> list[Record]:
 
 
 def run_item(context: WorkContext, item: WorkItem) -> list[Record]:
-    """Records of one work item, in (explainer, repeat) order; failures become error records."""
+    """Records of one work item, in (explainer, repeat) order; failures become error records.
+
+    Each explanation and its metrics get the same factorization, made once per explainer (or once
+    per seed, for factorizations that draw random numbers).
+    """
     records = []
-    factorizations: dict[str, Factorization | BaseException] = {}
+    factorizations: dict[tuple[str, int | None], Factorization | BaseException] = {}
     for explainer_name, repeat in item.todo:
         explainer = context.explainers[explainer_name]
-        if explainer_name not in factorizations:
-            try:
-                factorizations[explainer_name] = explainer.factorize(context.task.model, item.example)
-            except Exception as exc:
-                factorizations[explainer_name] = exc
         seed = item_seed(context.root_seed, context.task_name, item.example.id, repeat)
+        key = (explainer_name, seed if explainer.seeded_factorization else None)
+        if key not in factorizations:
+            try:
+                factorizations[key] = explainer.factorize_for(context.task.model, item.example, seed)
+            except Exception as exc:
+                factorizations[key] = exc
         records.append(
             explain_item(
                 context.task_name,
@@ -195,7 +200,7 @@ def run_item(context: WorkContext, item: WorkItem) -> list[Record]:
                 explainer,
                 context.metrics,
                 item.example,
-                factorizations[explainer_name],
+                factorizations[key],
                 repeat,
                 item.target,
                 seed,

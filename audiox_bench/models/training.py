@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +97,7 @@ def fit_classifier(
     labels: np.ndarray,
     config: TrainingConfig,
     standardise: bool = False,
+    augment: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     device: str = "cpu",
     description: str = "training",
     progress: bool = True,
@@ -113,6 +115,10 @@ def fit_classifier(
     config : TrainingConfig
     standardise : bool
         Standardise each mel band with the training set's mean and standard deviation.
+    augment : callable, optional
+        ``(features, labels) -> (extra_features, extra_labels)``: examples added to the training set,
+        made from its features in the network's input domain (after standardisation). The feature
+        statistics are those of the original features.
     device, description, progress :
         As in :func:`train_network`.
 
@@ -136,6 +142,11 @@ def fit_classifier(
         frontend.set_band_stats(raw.band_mean, band_std)
         features = ((features - raw.band_mean[None, :, None]) / band_std[None, :, None]).astype(np.float32)
     stats = FeatureStats.of(features)
+    n_augmented = 0
+    if augment is not None:
+        extra_features, extra_labels = augment(features, np.asarray(labels))
+        n_augmented = len(extra_labels)
+        features, labels = np.concatenate([features, extra_features]), np.concatenate([labels, extra_labels])
     result = train_network(network, features, labels, config, device=device, description=description, progress=progress)
     return {
         "train_seed": config.seed,
@@ -144,6 +155,7 @@ def fit_classifier(
         "training_seconds": round(result.seconds, 2),
         "build_seconds": round(time.perf_counter() - start, 2),
         "n_train": len(audio),
+        "n_augmented": n_augmented,
         "epochs": config.epochs,
         "standardised_input": standardise,
         "n_parameters": sum(p.numel() for p in network.parameters()),

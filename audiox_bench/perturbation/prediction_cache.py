@@ -13,7 +13,7 @@ import contextvars
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -48,21 +48,42 @@ def predict_masks(model: Classifier, factorization: Factorization, masks: np.nda
     -------
     np.ndarray [shape=(len(masks), n_classes), dtype=float64]
     """
+    return predict_masks_many([model], factorization, masks)[0]
+
+
+def predict_masks_many(
+    models: Sequence[Classifier], factorization: Factorization, masks: np.ndarray
+) -> list[np.ndarray]:
+    """:func:`predict_masks` for several models of the same input format (e.g. parameter-randomized
+    copies of one model): each batch of inputs is composed once and evaluated by every model.
+
+    Returns
+    -------
+    list of np.ndarray [shape=(len(masks), n_classes), dtype=float64], one per model
+    """
     masks = np.asarray(masks, dtype=bool)
-    batch = model_batch_size(model)
-    spectra = isinstance(model, SpectrumClassifier) and isinstance(factorization, SourceFactorization)
+    first = models[0]
+    batch = model_batch_size(first)
+    spectra = all(isinstance(m, SpectrumClassifier) for m in models) and isinstance(factorization, SourceFactorization)
     if factorization.domain == "features":
-        features_model = require(model, FeatureClassifier, "a feature factorization")
-    parts = []
+        for model in models:
+            require(model, FeatureClassifier, "a feature factorization")
+    parts: list[list[np.ndarray]] = [[] for _ in models]
     for start in range(0, len(masks), batch):
         chunk = masks[start : start + batch]
-        if factorization.domain == "features":
-            parts.append(features_model.predict_features(factorization.compose(chunk)))
-        elif spectra:
-            parts.append(model.predict_stft(factorization.compose_spectra(chunk, model.stft, model.stft_key)))
+        if spectra:
+            composed = factorization.compose_spectra(chunk, first.stft, first.stft_key)
         else:
-            parts.append(model.predict_proba(factorization.compose(chunk)))
-    return np.concatenate(parts) if parts else np.zeros((0, len(model.classes)))
+            composed = factorization.compose(chunk)
+        for out, model in zip(parts, models):
+            if factorization.domain == "features":
+                out.append(model.predict_features(composed))
+            elif spectra:
+                out.append(model.predict_stft(composed))
+            else:
+                out.append(model.predict_proba(composed))
+    empty = np.zeros((0, len(first.classes)))
+    return [np.concatenate(out) if out else empty for out in parts]
 
 
 @dataclass

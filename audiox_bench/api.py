@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from audiox_bench.core import defaults, registry
+from audiox_bench.core import registry
 from audiox_bench.core.records import Record
-from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.executors import EngineSpec
+from audiox_bench.engine.presets import make_spec
 from audiox_bench.engine.runner import run_benchmark
 
 
-def _specs(value: str | Sequence[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+def _specs(value: str | Sequence[str] | None) -> tuple[str, ...]:
     if value is None:
-        return default
+        return ()
     return (value,) if isinstance(value, str) else tuple(value)
 
 
@@ -33,11 +34,17 @@ def run(
     tasks: str | Sequence[str] | None = None,
     explainers: str | Sequence[str] | None = None,
     metrics: str | Sequence[str] | None = None,
-    n_examples: int = defaults.N_EXAMPLES,
-    repeats: int = defaults.REPEATS,
-    seed: int = defaults.SEED,
-    device: str = defaults.DEVICE,
+    n_examples: int | None = None,
+    repeats: int | None = None,
+    seed: int | None = None,
+    device: str | None = None,
     target: str | None = None,
+    benchmark: str | None = None,
+    quick: bool = False,
+    batch_size: int | None = None,
+    jobs: int = 1,
+    dask_local: int | None = None,
+    dask_scheduler: str | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
     plugins: Sequence[str] = (),
@@ -48,12 +55,20 @@ def run(
     Parameters
     ----------
     tasks, explainers, metrics : str or sequence of str, optional
-        SPEC strings, as on the command line (defaults: ``confound``, ``audiolime``, ``topk_overlap``).
-        Explainer classes registered in this process (``@register_explainer``) are found by name.
-    n_examples, repeats, seed, device, target :
-        As ``audiox run``'s options.
+        SPEC strings, as on the command line (defaults: ``confound``, ``audiolime``, ``topk_overlap``, or
+        the preset's). Explainer classes registered in this process (``@register_explainer``) are found
+        by name.
+    n_examples, repeats, seed, device, target, batch_size :
+        As ``audiox run``'s options (None: the default, or the preset's).
+    benchmark : str, optional
+        A named preset (``default``), as ``--benchmark``; the arguments above override its settings.
+    quick : bool
+        20 examples per task unless ``n_examples`` is given, as ``--quick``.
+    jobs, dask_local, dask_scheduler :
+        Where items run, as ``--jobs``, ``--dask-local`` and ``--dask-scheduler``.
     out : path, optional
-        Run directory (resumed if it holds the same spec), so the CLI can print, compare and plot it.
+        Run directory (resumed if it holds the same spec, extended if this spec only adds to it), so the
+        command line can print, compare and plot it.
     overwrite : bool
         Replace a run directory holding another spec.
     plugins : sequence of str
@@ -65,22 +80,31 @@ def run(
     -------
     pd.DataFrame
         The records: task, explainer, example_id, repeat, target, components, weights, ..., error, and
-        one column per metric value. ``DataFrame.attrs`` holds the leaderboard and validity.
+        one column per metric value. ``DataFrame.attrs`` holds ``leaderboard``, ``overall`` (the overall
+        rank per task), ``validity`` and ``failed`` (the number of failed items).
     """
     for plugin in plugins:
         registry.load_plugin(plugin)
-    spec = RunSpec(
-        tasks=_specs(tasks, defaults.TASKS),
-        explainers=_specs(explainers, defaults.EXPLAINERS),
-        metrics=_specs(metrics, defaults.METRICS),
-        n_examples=n_examples,
+    spec = make_spec(
+        benchmark,
+        _specs(tasks),
+        _specs(explainers),
+        _specs(metrics),
+        n_examples,
+        quick,
         repeats=repeats,
         seed=seed,
         device=device,
         target=target,
+        batch_size=batch_size,
     )
-    result = run_benchmark(spec, out=out, overwrite=overwrite, progress=progress)
+    engine = EngineSpec(jobs=jobs, dask_scheduler=dask_scheduler, dask_local=dask_local)
+    result = run_benchmark(spec, out=out, overwrite=overwrite, progress=progress, engine=engine)
     frame = records_frame(result.records)
-    frame.attrs["leaderboard"] = result.leaderboard
-    frame.attrs["validity"] = result.validity
+    frame.attrs.update(
+        leaderboard=result.leaderboard,
+        overall=result.overall,
+        validity=result.validity,
+        failed=sum(1 for r in result.records if r.error),
+    )
     return frame

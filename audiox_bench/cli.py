@@ -11,7 +11,12 @@ from pathlib import Path
 from audiox_bench.core import registry
 from audiox_bench.core.errors import AudioxError
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # a user error (bad name, SPEC, file, option) or a task that failed its validity check
+EXIT_FAILED_ITEMS = 3  # the run finished, but some items failed (their reasons are in the summary and tables)
+EXIT_CODES = (
+    "exit status: 0 success; 2 a user error (one 'error:' line) or a task failed its validity check; "
+    "3 the run finished but some items failed; 130 interrupted"
+)
 KINDS = ("tasks", "explainers", "metrics", "separators", "contents")
 
 
@@ -33,7 +38,9 @@ def _add_plugin_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="audiox", description="AudioX-Bench: benchmark explainers of audio classifiers.")
+    parser = _Parser(
+        prog="audiox", description="AudioX-Bench: benchmark explainers of audio classifiers.", epilog=EXIT_CODES
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="run a benchmark and print its leaderboard")
@@ -53,7 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         "a|b alternatives expand to one configuration each, e.g. slime:content=zero|mean_inp",
     )
     run.add_argument(
-        "--metric", action="append", default=[], metavar="SPEC", help="metric SPEC (repeatable; default: topk_overlap)"
+        "--metric",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="metric SPEC (repeatable; default: topk_overlap). randomization_divergence re-explains every instance "
+        "on n_models (default 4) randomized models: about 4x the cost of the explanations; with curve=true, "
+        "(layers - 1) x n_models more",
     )
     run.add_argument("--n-examples", type=int, default=None, help="examples per task (default 200; 20 with --quick)")
     run.add_argument(
@@ -99,18 +112,31 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="start a local Dask cluster of N workers (needs the dask extra)",
     )
-    run.add_argument("--format", choices=("md", "csv", "html"), default="md", help="format of the printed leaderboard")
+    run.add_argument(
+        "--format",
+        choices=("summary", "md", "csv", "html"),
+        default="summary",
+        help="what to print: a per-task summary (default; the run directory holds every table) or the whole "
+        "leaderboard as md, csv or html",
+    )
     _add_plugin_option(run)
 
     listing = commands.add_parser(
         "list", help="list registered tasks, explainers, metrics, separators, occlusion contents"
     )
     listing.add_argument("kind", nargs="?", choices=KINDS)
+    listing.add_argument("name", nargs="?", help="show this one's parameters with types, defaults and meanings")
     _add_plugin_option(listing)
 
-    versus = commands.add_parser("compare", help="compare two runs (paired, Wilcoxon) or two leaderboard CSVs")
+    versus = commands.add_parser(
+        "compare",
+        help="compare explainers instance by instance (paired, Wilcoxon): two runs, two explainers of one run, or "
+        "two leaderboard CSVs (unpaired)",
+    )
     versus.add_argument("a", type=Path, metavar="RUN_A")
-    versus.add_argument("b", type=Path, metavar="RUN_B")
+    versus.add_argument("b", type=Path, metavar="RUN_B", nargs="?", help="another run (default: RUN_A itself)")
+    versus.add_argument("--a", dest="explainer_a", metavar="EXPLAINER", help="explainer of RUN_A (name or SPEC)")
+    versus.add_argument("--b", dest="explainer_b", metavar="EXPLAINER", help="explainer of RUN_B (name or SPEC)")
     versus.add_argument("--format", choices=("md", "csv"), default="md")
 
     one = commands.add_parser("explain", help="explain a task model's prediction on one audio file, with WAVs")
@@ -151,58 +177,48 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from audiox_bench.core import defaults
     from audiox_bench.engine.executors import EngineSpec
-    from audiox_bench.engine.plan import RunSpec
+    from audiox_bench.engine.presets import make_spec
     from audiox_bench.engine.runner import run_benchmark
+    from audiox_bench.results.summary import run_summary
 
-    if args.benchmark is not None:
-        from audiox_bench.engine.presets import preset
-
-        spec = preset(
-            args.benchmark,
-            tasks=tuple(args.task) or None,
-            explainers=tuple(args.explainer) or None,
-            metrics=tuple(args.metric) or None,
-            n_examples=args.n_examples
-            if args.n_examples is not None
-            else (defaults.QUICK_N_EXAMPLES if args.quick else None),
-            repeats=args.repeats,
-            seed=args.seed,
-            device=args.device,
-            target=args.target,
-            batch_size=args.batch_size,
-        )
-    else:
-        n_examples = (
-            args.n_examples
-            if args.n_examples is not None
-            else (defaults.QUICK_N_EXAMPLES if args.quick else defaults.N_EXAMPLES)
-        )
-        spec = RunSpec(
-            tasks=tuple(args.task) or defaults.TASKS,
-            explainers=tuple(args.explainer) or defaults.EXPLAINERS,
-            metrics=tuple(args.metric) or defaults.METRICS,
-            n_examples=n_examples,
-            repeats=1 if args.repeats is None else args.repeats,
-            seed=0 if args.seed is None else args.seed,
-            device=args.device,
-            target=args.target,
-            batch_size=args.batch_size,
-        )
+    spec = make_spec(
+        args.benchmark,
+        args.task,
+        args.explainer,
+        args.metric,
+        args.n_examples,
+        args.quick,
+        repeats=args.repeats,
+        seed=args.seed,
+        device=args.device,
+        target=args.target,
+        batch_size=args.batch_size,
+    )
     engine = EngineSpec(jobs=args.jobs, dask_scheduler=args.dask_scheduler, dask_local=args.dask_local)
     result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress, engine=engine)
-    print(format_table(result.leaderboard, result.overall, result.specs, args.format), end="")
-    failed = sum(1 for r in result.records if r.error)
-    where = f" in {args.out}" if args.out else ""
-    print(f"\n{len(result.records)} records{where} ({failed} failed), {result.seconds:.1f} s", file=sys.stderr)
+    if args.format == "summary":
+        print(run_summary(result.leaderboard, result.overall, result.specs, result.records, result.validity), end="")
+        if args.out:
+            print(f"full tables: {args.out / 'leaderboard.html'} (and leaderboard.csv, leaderboard.md, overall.csv)")
+    else:
+        print(
+            format_table(result.leaderboard, result.overall, result.specs, args.format, validity=result.validity),
+            end="",
+        )
+    print(f"{result.seconds:.1f} s", file=sys.stderr)
     if result.invalid_tasks:
         print(f"error: tasks failed their validity check: {', '.join(result.invalid_tasks)}", file=sys.stderr)
         return EXIT_USAGE
+    if any(r.error for r in result.records):
+        print("error: some items failed (see above; running the same command again retries them)", file=sys.stderr)
+        return EXIT_FAILED_ITEMS
     return 0
 
 
-def format_table(table, overall, specs, fmt: str, run_info: dict | None = None, validity: dict | None = None) -> str:
+def format_table(
+    table, overall, specs, fmt: str, run_info: dict | None = None, validity: dict | None = None, costs=None
+) -> str:
     """A leaderboard as ``md`` (overall ranks, then every value), ``csv`` or self-contained ``html``."""
     from audiox_bench.results.html import to_html
     from audiox_bench.results.leaderboard import to_csv, to_markdown
@@ -210,17 +226,35 @@ def format_table(table, overall, specs, fmt: str, run_info: dict | None = None, 
     if fmt == "csv":
         return to_csv(table)
     if fmt == "html":
-        return to_html(table, overall, specs, run_info, validity)
+        return to_html(table, overall, specs, run_info, validity, costs)
     return to_markdown(overall) + "\n" + to_markdown(table)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    kinds = [args.kind] if args.kind else list(KINDS)
-    for kind in kinds:
+    import textwrap
+
+    if args.name is not None:
+        if args.kind is None:
+            raise AudioxError("name the kind too, e.g. 'audiox list explainers audiolime'")
+        reg = registry.REGISTRIES[args.kind]
+        print(f"{args.name}: {reg.describe(args.name)}")
+        parameters = reg.parameters(args.name)
+        print("parameters:" if parameters else "parameters: none")
+        for info in parameters:
+            default = "required" if info.required else f"default {info.default!r}"
+            kind = f" ({info.annotation})" if info.annotation else ""
+            print(f"  {info.name}{kind}, {default}" + (f": {info.meaning}" if info.meaning else ""))
+        return 0
+    for kind in [args.kind] if args.kind else list(KINDS):
         reg = registry.REGISTRIES[kind]
         print(f"{kind}:")
         for name in reg.names():
-            print(f"  {name:<16} {reg.describe(name)}")
+            lines = textwrap.wrap(
+                reg.describe(name), width=100, initial_indent=f"  {name:<17}", subsequent_indent=" " * 19
+            ) or [f"  {name}"]
+            print("\n".join(lines))
+    if args.kind is None:
+        print("details of one: audiox list KIND NAME (e.g. audiox list explainers slime)")
     return 0
 
 
@@ -228,7 +262,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from audiox_bench.results.leaderboard import tables_of
 
     run = tables_of(args.run_dir)
-    print(format_table(run.table, run.overall, run.specs, args.format, run.run_info, run.validity), end="")
+    print(format_table(run.table, run.overall, run.specs, args.format, run.run_info, run.validity, run.costs), end="")
     return 0
 
 
@@ -236,13 +270,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from audiox_bench.results.compare import compare
     from audiox_bench.results.leaderboard import to_csv, to_markdown
 
-    table, paired = compare(args.a, args.b)
-    print(to_markdown(table) if args.format == "md" else to_csv(table), end="")
-    if not paired:
-        print(
-            "note: leaderboard CSVs hold no instances, so this comparison is unpaired and has no p-values",
-            file=sys.stderr,
-        )
+    comparison = compare(args.a, args.b, args.explainer_a, args.explainer_b)
+    print(to_markdown(comparison.table) if args.format == "md" else to_csv(comparison.table), end="")
+    for note in comparison.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -192,7 +192,7 @@ def _score(metric: Metric, item: MetricInput) -> dict[str, Any]:
     try:
         return metric.score(item)
     except NotApplicableError:
-        return {metric.name: None}
+        return dict.fromkeys(metric.value_names())
 
 
 def check_metric(spec: str, task: str = CHECK_TASK, explainer: str = "audiolime") -> list[CheckResult]:

@@ -120,10 +120,12 @@ class SurrogateFidelity(Metric):
     description = "weighted R^2 of the local surrogate (and surrogate-model correlation); none without one"
     value_roles = (("correlation", "score"),)
 
+    def value_names(self) -> list[str]:
+        return [self.name, f"{self.name}.correlation"]
+
     def score(self, item: MetricInput) -> dict[str, float | None]:
         r2 = item.explanation.score
-        correlation = item.explanation.extra.get("surrogate_correlation") if r2 is not None else None
-        return {
-            self.name: None if r2 is None else float(r2),
-            f"{self.name}.correlation": None if correlation is None else float(correlation),
-        }
+        if r2 is None:
+            raise NotApplicableError("the explainer fits no local surrogate")
+        correlation = item.explanation.extra.get("surrogate_correlation")
+        return {self.name: float(r2), f"{self.name}.correlation": None if correlation is None else float(correlation)}

@@ -17,6 +17,7 @@ import numpy as np
 from audiox_bench.core.classifier import Classifier, FeatureClassifier
 from audiox_bench.core.components import Factorization, FeatureFactorization
 from audiox_bench.core.contracts import Figure, Metric, MetricInput, Perturbation
+from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import metrics
 from audiox_bench.metrics.topk import top_positive
@@ -62,14 +63,19 @@ class LabelFlip(Metric):
     description = "adversarial perturbation kept inside the top-k regions only still flips the label"
     value_roles = (("all_positive", "score"), ("oracle", "reference"))
 
+    def value_names(self) -> list[str]:
+        return [self.name, f"{self.name}.all_positive", f"{self.name}.oracle"]
+
     def score(self, item: MetricInput) -> dict[str, float | None]:
         perturbation = item.example.perturbation
-        empty = {self.name: None, f"{self.name}.all_positive": None, f"{self.name}.oracle": None}
         if perturbation is None:
-            return empty
+            raise NotApplicableError("the example carries no adversarial perturbation")
         masks = component_masks(item.factorization, perturbation, item.model)
         if masks is None:
-            return empty
+            raise NotApplicableError(
+                f"{item.factorization.layout.kind} components cannot be mapped onto a "
+                f"perturbation in the {perturbation.domain} domain"
+            )
         names = list(item.factorization.names)
         weights = np.asarray(item.explanation.weights, dtype=np.float64)
         k = len(perturbation.regions)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from audiox_bench.core.contracts import Figure, Metric, MetricInput
+from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import metrics
 from audiox_bench.results.plots import (
@@ -90,7 +91,10 @@ class TopKOverlap(Metric):
     def score(self, item: MetricInput) -> dict[str, float | None]:
         truth = item.ground_truth
         if truth is None or len(truth) == 0:
-            return dict.fromkeys(self.value_names())
+            raise NotApplicableError(
+                "the task states no ground truth in these components (e.g. its truth is a "
+                "source and the components are segments)"
+            )
         k = self.k or len(truth)
         n_ce = topk_overlap(item.explanation.components, item.explanation.weights, truth.components, k)
         best = min(k, len(truth))  # the largest N_ce possible

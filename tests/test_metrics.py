@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from audiox_bench.core.contracts import Explanation, GroundTruth, MetricInput
+from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.metrics.topk import TopKOverlap, top_positive, topk_overlap
 
 NAMES = ("guitar", "bass", "drums", "strings")
@@ -38,7 +39,8 @@ def test_metric_reports_fraction_and_count_and_skips_missing_truth():
         "topk_overlap.all_but_one": 1.0,
     }
     without = MetricInput(explanation, None, None, None, None)
-    assert set(metric.score(without).values()) == {None}
+    with pytest.raises(NotApplicableError, match="no ground truth"):
+        metric.score(without)
 
 
 def test_wrong_weight_shape_is_rejected():

@@ -106,9 +106,11 @@ def test_html_page_is_self_contained_and_sortable():
 def test_compare_pairs_instances_and_matches_scipy(tmp_path):
     a = fake_run(tmp_path / "a", {"x": [0.1, 0.5, 0.2, 0.9, 0.4, 0.3], "y": [1, 1, 1]})
     b = fake_run(tmp_path / "b", {"x": [0.3, 0.6, 0.25, 0.7, 0.8, 0.9, 0.5], "z": [0.0]})
-    table = compare_runs(a, b).set_index("explainer")
+    comparison = compare_runs(a, b)
+    table = comparison.table[comparison.table.metric == "topk_overlap"].set_index("explainer_a")
     assert list(table.index) == ["x"]  # y and z have no partner
     row = table.loc["x"]
+    assert row["n_only_b"] == 1 and comparison.notes  # the 7th value of x in B has no partner, and says so
     va, vb = np.array([0.1, 0.5, 0.2, 0.9, 0.4, 0.3]), np.array([0.3, 0.6, 0.25, 0.7, 0.8, 0.9])
     assert row["n_pairs"] == 6 and row["delta"] == pytest.approx(vb.mean() - va.mean())
     assert row["p_value"] == pytest.approx(stats.wilcoxon(va, vb).pvalue)
@@ -125,7 +127,7 @@ def test_compare_errors_and_csv_mode(tmp_path, capsys):
     b_csv.write_text((a / "leaderboard.csv").read_text().replace("0.15", "0.25"))
     assert main(["compare", str(a / "leaderboard.csv"), str(b_csv), "--format", "csv"]) == 0
     captured = capsys.readouterr()
-    assert "unpaired" in captured.err and "x,topk_overlap" in captured.out
+    assert "unpaired" in captured.err and "t,topk_overlap,x,x" in captured.out
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +178,7 @@ def test_example_plugin_end_to_end_through_the_cli(plugin_runs, capsys):
     assert (a / "leaderboard.html").is_file() and (a / "overall.csv").is_file()
     assert main(["compare", str(a), str(b), "--format", "csv"]) == 0
     compared = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
-    assert "energy" in set(compared["explainer"]) and (compared["n_pairs"] > 0).all()
+    assert "energy" in set(compared["explainer_a"]) and (compared["n_pairs"] > 0).all()
 
 
 def test_plot_writes_readable_pngs(plugin_runs, tmp_path, capsys):

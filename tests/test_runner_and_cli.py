@@ -57,7 +57,7 @@ def test_run_directory_contents(tiny_run):
         "accuracy_t_dr-pno",
     }
     table = pd.read_csv(out / "leaderboard.csv")
-    assert list(table.columns[:8]) == ["task", "explainer", "metric", "mean", "ci_low", "ci_high", "n", "rank"]
+    assert list(table.columns[:9]) == ["task", "explainer", "metric", "role", "mean", "ci_low", "ci_high", "n", "rank"]
     row = table[(table.explainer == "audiolime") & (table.metric == "topk_overlap")].iloc[0]
     assert row["n"] == 3 and row["n_skipped"] == 3  # only the clips with drums have ground truth
     assert row["mean"] == 1.0
@@ -110,10 +110,11 @@ def test_cli_run_end_to_end(tiny_confound, tmp_path, capsys):
     )
     assert code == 0
     printed = capsys.readouterr().out
-    assert "| task | explainer | metric |" in printed and "audiolime:n_components=4,separator=nmf" in printed
+    assert "4 examples, model valid" in printed and "audiolime:n_components=4,separator=nmf" in printed
+    assert len(printed.splitlines()) < 15 and "full tables: " in printed  # a summary, not every table
 
 
-def test_explainer_failure_is_recorded_and_the_run_goes_on(tiny_confound, tmp_path):
+def test_explainer_failure_is_recorded_and_the_run_goes_on(tiny_confound, tmp_path, capsys):
     plugin = tmp_path / "bad.py"
     plugin.write_text(
         "import numpy as np\n"
@@ -124,33 +125,36 @@ def test_explainer_failure_is_recorded_and_the_run_goes_on(tiny_confound, tmp_pa
         "    def explain(self, model, example, factorization, target, seed):\n"
         "        return Explanation(factorization.names, np.full(factorization.n_components, np.nan), target)\n"
     )
+    argv = [
+        "run",
+        "--plugin",
+        str(plugin),
+        "--task",
+        TINY_CONFOUND_SPEC,
+        "--explainer",
+        "test_nan",
+        "--explainer",
+        "audiolime",
+        "--n-examples",
+        "2",
+        "--out",
+        str(tmp_path / "r"),
+        "--no-progress",
+    ]
+    assert main(argv) == 3  # the run finished, some items failed
+    captured = capsys.readouterr()
     assert (
-        main(
-            [
-                "run",
-                "--plugin",
-                str(plugin),
-                "--task",
-                TINY_CONFOUND_SPEC,
-                "--explainer",
-                "test_nan",
-                "--explainer",
-                "audiolime",
-                "--n-examples",
-                "2",
-                "--out",
-                str(tmp_path / "r"),
-                "--no-progress",
-            ]
-        )
-        == 0
+        "failed: test_nan on confound" in captured.out and "2 of its items; first: ExplainerOutputError" in captured.out
     )
+    assert "some items failed" in captured.err
     records = read_records(tmp_path / "r")
     failed = [r for r in records if r.explainer == "test_nan"]
     assert len(failed) == 2 and all("NaN" in r.error for r in failed)
     assert all(r.error is None for r in records if r.explainer == "audiolime")
     table = pd.read_csv(tmp_path / "r" / "leaderboard.csv")
-    assert table[table.explainer == "test_nan"]["n_failed"].iloc[0] == 2
+    row = table[table.explainer == "test_nan"].iloc[0]
+    assert row["n_failed"] == 2 and "explainer returned NaN or infinite weights" in row["note"]
+    assert "explainer returned NaN or infinite weights" in (tmp_path / "r" / "leaderboard.html").read_text()
 
 
 @pytest.mark.parametrize(

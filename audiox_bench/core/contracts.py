@@ -296,6 +296,11 @@ class Metric(_Scored):
         """Values of this metric for one instance. Keys starting with ``_`` carry JSON data for
         :meth:`summarize` (stored in the record's ``metric_data``, not in the leaderboard)."""
 
+    def value_names(self) -> list[str]:
+        """The values :meth:`score` reports (all are recorded as undefined when it raises
+        :class:`NotApplicableError`)."""
+        return [self.name]
+
     def summarize(self, records: Sequence[Record]) -> list[GroupRow]:
         """Dataset-level rows over the successful records (as :meth:`GroupMetric.score_records`); none by
         default."""

@@ -229,25 +229,22 @@ def _qualname(obj: Any) -> str:
 LOADED_PLUGINS: list[str] = []  # in load order, so worker processes can load the same ones
 
 
-def plugin_provenance() -> list[dict[str, str]]:
-    """What each loaded plugin is: a file's path and SHA-256, or a module's distribution version, so a
-    run can tell when a plugin changed since its records were made."""
-    described = []
-    for target in LOADED_PLUGINS:
-        path = Path(target)
-        if path.is_file():
-            described.append(
-                {"plugin": target, "path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-            )
-            continue
-        module = sys.modules.get(target)
-        file = Path(module.__file__) if module is not None and module.__file__ else None
-        entry = {"plugin": target}
-        if file is not None and file.is_file():
-            entry["sha256"] = hashlib.sha256(file.read_bytes()).hexdigest()
+def origin(registry: Registry[Any], name: str) -> dict[str, str] | None:
+    """Where the object registered as ``name`` comes from, if not from AudioX-Bench itself: its module,
+    file and the file's SHA-256, and its distribution's version when it was installed as a package. A
+    run records this so that a rerun can tell which plugin changed since its records were made."""
+    factory = registry.get(name)
+    module_name = getattr(factory, "__module__", "") or ""
+    if module_name.startswith("audiox_bench."):
+        return None
+    described = {"module": module_name}
+    module = sys.modules.get(module_name)
+    file = Path(module.__file__) if module is not None and module.__file__ else None
+    if file is not None and file.is_file():
+        described.update(file=str(file.resolve()), sha256=hashlib.sha256(file.read_bytes()).hexdigest())
+    for distribution in importlib.metadata.packages_distributions().get(module_name.split(".")[0], []):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            entry["version"] = importlib.metadata.version(target.split(".")[0])
-        described.append(entry)
+            described["version"] = f"{distribution} {importlib.metadata.version(distribution)}"
     return described
 
 

@@ -57,7 +57,7 @@ def score_metrics(record: Record, metrics: dict[str, Metric], item: MetricInput)
         try:
             values = metric.score(item)
         except NotApplicableError as exc:
-            values = {metric.name: None}
+            values = dict.fromkeys(metric.value_names())
             record.metric_notes[metric.name] = str(exc)
         record.metric_seconds[name] = round(time.perf_counter() - start, 4)
         record.metrics.update({k: json_float(v) for k, v in values.items() if not k.startswith("_")})

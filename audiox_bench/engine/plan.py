@@ -14,7 +14,7 @@ from typing import Any
 from audiox_bench.core import defaults, registry
 from audiox_bench.core.contracts import Explainer, GroupMetric, Metric, ValueSpec
 from audiox_bench.core.errors import AudioxError
-from audiox_bench.core.spec import expand_grid
+from audiox_bench.core.spec import expand_grid, parse_spec
 from audiox_bench.core.task import Task
 
 
@@ -108,6 +108,21 @@ class Benchmark:
                 specs[value] = owner.value_spec(value)
         return specs
 
+    def origins(self) -> dict[str, dict[str, dict[str, str]]]:
+        """Where every task, explainer and metric of the run that is not built in comes from."""
+        found: dict[str, dict[str, dict[str, str]]] = {}
+        for kind, names in (
+            ("tasks", self.tasks),
+            ("explainers", self.explainers),
+            ("metrics", [*self.metrics, *self.group_metrics]),
+        ):
+            reg = registry.REGISTRIES[kind]
+            for name in sorted({parse_spec(spec).name for spec in names}):
+                described = registry.origin(reg, name)
+                if described is not None:
+                    found.setdefault(kind, {})[name] = described
+        return found
+
     def run_info(self) -> dict[str, Any]:
         """The content of ``run.json`` (the ``spec`` entry identifies the run)."""
         return {
@@ -124,7 +139,8 @@ class Benchmark:
             "batch_size": self.spec.batch_size,
             "metric_descriptions": {m.name: m.description for m in self.all_metrics()},
             "task_references": {name: task.reference for name, task in self.tasks.items() if task.reference},
-            "plugins": registry.plugin_provenance(),
+            "plugins": list(registry.LOADED_PLUGINS),
+            "origins": self.origins(),
             "versions": package_versions(),
             "git": git_hash(),
             "python": sys.version.split()[0],
@@ -176,3 +192,31 @@ def git_hash() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def spec_differences(run: dict[str, Any], here: dict[str, Any]) -> list[str]:
+    """Why the spec ``here`` cannot resume or extend the run directory's spec ``run`` (nothing when it
+    equals it or only adds tasks, explainers, metrics, examples or repeats)."""
+    problems = []
+    for key in ("seed", "target"):
+        if run.get(key) != here.get(key):
+            problems.append(f"{key} {here.get(key)!r} here, {run.get(key)!r} in the run")
+    for key in ("tasks", "explainers", "metrics"):
+        missing = sorted(set(run.get(key, [])) - set(here.get(key, [])))
+        if missing:
+            problems.append(f"{key} of the run missing here: {', '.join(missing)}")
+    for key in ("n_examples", "repeats"):
+        if here.get(key, 0) < run.get(key, 0):
+            problems.append(f"{key} {here.get(key)} here, {run.get(key)} in the run")
+    return problems
+
+
+def changed_origins(run: dict[str, Any], here: dict[str, Any]) -> dict[str, set[str]]:
+    """Per kind, the names whose plugin code differs from when the run's records were made."""
+    changed: dict[str, set[str]] = {}
+    for kind, names in here.items():
+        for name, described in names.items():
+            before = run.get(kind, {}).get(name)
+            if before is not None and before != described:
+                changed.setdefault(kind, set()).add(name)
+    return changed

@@ -6,8 +6,11 @@ that finish on a 2-core CPU machine in well under an hour; its result is publish
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
+from audiox_bench.core import defaults
 from audiox_bench.core.errors import UnknownNameError
 from audiox_bench.core.registry import close_matches_hint
 from audiox_bench.engine.plan import RunSpec
@@ -43,10 +46,33 @@ PRESETS: dict[str, RunSpec] = {
 }
 
 
-def preset(name: str, **overrides) -> RunSpec:
+def preset(name: str, **overrides: Any) -> RunSpec:
     """The RunSpec of a named preset, with any fields overridden (e.g. ``seed``, ``device``)."""
     if name not in PRESETS:
         raise UnknownNameError(
             f"unknown benchmark {name!r}{close_matches_hint(name, PRESETS)}; available: {', '.join(sorted(PRESETS))}"
         )
     return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def make_spec(
+    benchmark: str | None = None,
+    tasks: Sequence[str] = (),
+    explainers: Sequence[str] = (),
+    metrics: Sequence[str] = (),
+    n_examples: int | None = None,
+    quick: bool = False,
+    **fields: Any,
+) -> RunSpec:
+    """The RunSpec the command line and the Python API describe: a named preset (``benchmark``) or the
+    defaults, with whatever is given overriding them; ``quick`` means 20 examples per task unless
+    ``n_examples`` says otherwise. ``fields`` are the other RunSpec fields (None keeps the default)."""
+    overrides = {
+        "tasks": tuple(tasks) or None,
+        "explainers": tuple(explainers) or None,
+        "metrics": tuple(metrics) or None,
+        "n_examples": n_examples if n_examples is not None else (defaults.QUICK_N_EXAMPLES if quick else None),
+        **fields,
+    }
+    base = preset(benchmark) if benchmark is not None else RunSpec()
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})

@@ -19,13 +19,14 @@ from audiox_bench.core.classifier import Batched
 from audiox_bench.core.contracts import GroupMetric, Metric, ValueSpec, predict_examples
 from audiox_bench.core.errors import AudioxError
 from audiox_bench.core.records import GroupRow, Record
+from audiox_bench.core.spec import parse_spec
 from audiox_bench.core.task import Task
 from audiox_bench.engine.allocator import keep_freed_memory
 from audiox_bench.engine.executors import EngineSpec, open_executor
 from audiox_bench.engine.items import WorkContext, WorkItem, pack_context, run_item, run_packed
-from audiox_bench.engine.plan import Benchmark, RunSpec, resolve_target
+from audiox_bench.engine.plan import Benchmark, RunSpec, changed_origins, resolve_target, spec_differences
 from audiox_bench.results.html import to_html
-from audiox_bench.results.leaderboard import leaderboard, overall_ranks, to_csv, to_markdown
+from audiox_bench.results.leaderboard import cost_table, leaderboard, overall_ranks, to_csv, to_markdown
 from audiox_bench.results.store import LEADERBOARD, RunStore, read_run_info, safe_file_name
 
 
@@ -67,9 +68,12 @@ def run_benchmark(
     start = time.perf_counter()
     keep_freed_memory()
     bench = Benchmark.build(spec)
-    store = RunStore(Path(out), bench.run_info(), overwrite) if out is not None else None
-    records: list[Record] = [] if store is None else store.records()
-    done = {r.key for r in records}
+    run_info = bench.run_info()
+    store = RunStore(Path(out), overwrite) if out is not None else None
+    records: list[Record] = [] if store is None else _resumable(store, run_info)
+    if store is not None:
+        store.write_json("run.json", run_info)
+    done = {r.key for r in records if _complete(r, bench)}
     validity: dict[str, Any] = {}
     invalid: list[str] = []
     with open_executor(engine or EngineSpec()) as executor:
@@ -107,16 +111,53 @@ def run_benchmark(
                     done.add(record.key)
                 bar.update(len(item_records))
             bar.close()
-    records.sort(key=lambda r: r.key)  # the order items finished in must not matter
+    records = sorted({r.key: r for r in records}.values(), key=lambda r: r.key)  # latest per key, in key order
     group_rows = score_groups(records, {**bench.metrics, **bench.group_metrics})
     specs = bench.value_specs({name for source in (*records, *group_rows) for name in source.metrics})
     table = leaderboard(records, specs, group_rows)
     overall = overall_ranks(table, specs)
     if store is not None:
+        store.compact(records)
         store.write_group_rows(group_rows)
-        store.write_json("run.json", {**bench.run_info(), "values": {k: v.to_dict() for k, v in sorted(specs.items())}})
-        write_leaderboard(store, table, overall, specs, validity)
+        store.write_json("run.json", {**run_info, "values": {k: v.to_dict() for k, v in sorted(specs.items())}})
+        write_leaderboard(store, table, overall, specs, validity, records)
     return RunResult(records, validity, table, overall, specs, invalid, time.perf_counter() - start, group_rows)
+
+
+def _resumable(store: RunStore, run_info: dict[str, Any]) -> list[Record]:
+    """The records of the run directory that this run may keep: all of a run with the same spec or one
+    this spec extends, except those made by plugin code that has changed since.
+
+    Raises
+    ------
+    AudioxError
+        Naming every difference, if the directory holds a run this spec neither resumes nor extends.
+    """
+    existing = store.existing_info()
+    if existing is None:
+        return []
+    problems = spec_differences(existing.get("spec", {}), run_info["spec"])
+    if problems:
+        raise AudioxError(
+            f"{str(store.path)!r} holds a run with a different spec ({'; '.join(problems)}); choose "
+            "another --out, or pass --overwrite to replace it"
+        )
+    changed = changed_origins(existing.get("origins", {}), run_info["origins"])
+    kept = []
+    for record in store.records():
+        names = {"tasks": record.task, "explainers": record.explainer}
+        if any(parse_spec(names[kind]).name in changed.get(kind, ()) for kind in names) or changed.get("metrics"):
+            continue  # made by plugin code that changed: redo
+        kept.append(record)
+    return kept
+
+
+def _complete(record: Record, bench: Benchmark) -> bool:
+    """Whether a stored record needs no redo: it did not fail (failures are retried) and, if it has an
+    explanation, every per-instance metric of the run has scored it."""
+    if record.error:
+        return False
+    return record.not_applicable is not None or all(m.name in record.metrics for m in bench.metrics.values())
 
 
 def _apply_batch_size(task: Task, task_name: str, batch_size: int | None) -> None:
@@ -194,11 +235,19 @@ def score_groups(records: list[Record], metrics: dict[str, Metric | GroupMetric]
 
 
 def write_leaderboard(
-    store: RunStore, table: pd.DataFrame, overall: pd.DataFrame, specs: dict[str, ValueSpec], validity: dict[str, Any]
+    store: RunStore,
+    table: pd.DataFrame,
+    overall: pd.DataFrame,
+    specs: dict[str, ValueSpec],
+    validity: dict[str, Any],
+    records: list[Record],
 ) -> None:
     """``leaderboard.csv``, ``overall.csv``, ``leaderboard.md`` and the self-contained ``leaderboard.html``
     of a run directory."""
     store.write_text(LEADERBOARD, to_csv(table))
     store.write_text("overall.csv", to_csv(overall))
+    store.write_text("costs.csv", to_csv(cost_table(records)))
     store.write_text("leaderboard.md", to_markdown(overall) + "\n" + to_markdown(table))
-    store.write_text("leaderboard.html", to_html(table, overall, specs, read_run_info(store.path), validity))
+    store.write_text(
+        "leaderboard.html", to_html(table, overall, specs, read_run_info(store.path), validity, cost_table(records))
+    )

@@ -24,6 +24,7 @@ th[data-order="asc"]::after { content: " \\25B2"; } th[data-order="desc"]::after
 td:first-child, th:first-child { text-align: left; }
 td.best { background: #e3f4e3; font-weight: 600; }
 td .ci { color: #777; font-size: 0.85em; }
+td.reason { text-align: left; white-space: normal; max-width: 30em; color: #8a4b00; font-size: 0.85em; }
 .valid { color: #1a7f37; } .invalid { color: #c62828; }
 .note { color: #555; font-size: 0.9em; max-width: 70em; }
 details { margin: 0 0 2em; } summary { cursor: pointer; color: #333; }
@@ -71,7 +72,8 @@ def _value_cell(row: Mapping[str, Any] | None, best: bool) -> str:
         return '<td data-value=""></td>'
     ci = f' <span class="ci">[{_number(row["ci_low"])}, {_number(row["ci_high"])}]</span>'
     css = ' class="best"' if best else ""
-    return f'<td{css} data-value="{row["mean"]:.12g}">{_number(row["mean"])}{ci}</td>'
+    worse = " &lt;" if row.get("vs_best") == "<" else ""
+    return f'<td{css} data-value="{row["mean"]:.12g}">{_number(row["mean"])}{worse}{ci}</td>'
 
 
 def _table(head: list[str], body: list[str], caption: str = "") -> str:
@@ -104,6 +106,7 @@ def _validity(task: str, validity: Mapping[str, Any]) -> str:
 
 
 def _task_section(
+    costs: Mapping[tuple[str, str], Mapping[str, Any]],
     task: str,
     rows: pd.DataFrame,
     overall: pd.DataFrame,
@@ -121,7 +124,6 @@ def _task_section(
         set(rows["explainer"]),
         key=lambda e: (ranks.get(e, {}).get("overall_rank") is None, ranks.get(e, {}).get("overall_rank") or 0, e),
     )
-    counts = {r["explainer"]: r for r in rows.to_dict("records")}
     body = []
     for explainer in explainers:
         rank = ranks.get(explainer, {}).get("overall_rank")
@@ -132,16 +134,19 @@ def _task_section(
         for metric in scores:
             row = by_metric[metric].get(explainer)
             cells.append(_value_cell(row, row is not None and row["rank"] == 1))
-        count = counts[explainer]
-        cells.append(f'<td data-value="{count["n_failed"]}">{count["n_failed"] or ""}</td>')
-        cells.append(f'<td data-value="{count["n_not_applicable"]}">{count["n_not_applicable"] or ""}</td>')
+        cost = costs.get((task, explainer), {})
+        for key in ("seconds", "model_calls"):
+            value = cost.get(key, np.nan)
+            cells.append(f'<td data-value="{"" if np.isnan(value) else value}">{_number(value)}</td>')
+        cells.append(f'<td class="reason">{html.escape(cost.get("note", ""))}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     head = [
         "explainer",
         "overall rank",
         *(s + (" (lower is better)" if not resolve_spec(s, specs).higher_is_better else "") for s in scores),
-        "failed",
-        "n/a",
+        "s / explanation",
+        "model calls / explanation",
+        "failed or not applicable",
     ]
     used = overall[overall["task"] == task]["metrics"]
     parts = [f"<h2>{html.escape(task)}</h2>"]
@@ -181,6 +186,7 @@ def to_html(
     specs: Mapping[str, ValueSpec],
     run_info: Mapping[str, Any] | None = None,
     validity: Mapping[str, Any] | None = None,
+    costs: pd.DataFrame | None = None,
     title: str = "AudioX-Bench leaderboard",
 ) -> str:
     """The leaderboard page. Everything (style, sorting script, data) is inline; the page references no
@@ -197,12 +203,17 @@ def to_html(
         ``run.json`` (provenance, metric descriptions, task references).
     validity : mapping, optional
         ``validity.json``.
+    costs : pd.DataFrame, optional
+        Cost per explanation (:func:`~audiox_bench.results.leaderboard.cost_table`).
     """
     info = run_info or {}
+    cost_rows = {} if costs is None else {(r["task"], r["explainer"]): r for r in costs.to_dict("records")}
     left_out = left_out_of_overall(table, specs)
     references = info.get("task_references", {})
     sections = [
-        _task_section(task, rows, overall, specs, validity or {}, left_out.get(task, []), references.get(task, ""))
+        _task_section(
+            cost_rows, task, rows, overall, specs, validity or {}, left_out.get(task, []), references.get(task, "")
+        )
         for task, rows in table.groupby("task", sort=True)
     ]
     descriptions = info.get("metric_descriptions", {})
@@ -215,7 +226,9 @@ def to_html(
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         '<p class="note">Per task: one row per explainer, one column per score (mean over instances and its 95% '
-        "percentile-bootstrap CI; the best is highlighted). Click a column header to sort. References (bounds to "
+        "percentile-bootstrap CI; the best is highlighted, a < marks a score significantly below the best's, paired "
+        "Wilcoxon test with Holm's correction). Cost: per explanation, as if it ran alone. Click a column header to "
+        "sort. References (bounds to "
         "read scores against) and diagnostics are not ranked; they are folded away below each table.</p>",
         *sections,
     ]

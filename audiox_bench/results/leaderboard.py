@@ -9,6 +9,7 @@ ranks over the primary scores that every ranked explainer of the task has, and s
 from __future__ import annotations
 
 import zlib
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,18 +28,40 @@ LEADERBOARD_COLUMNS = [
     "task",
     "explainer",
     "metric",
+    "role",
     "mean",
     "ci_low",
     "ci_high",
     "n",
     "rank",
+    "vs_best",
+    "p_vs_best",
     "n_skipped",
     "n_failed",
     "n_not_applicable",
+    "note",
 ]
 OVERALL_COLUMNS = ["task", "explainer", "overall_rank", "mean_rank", "n_metrics", "metrics"]
 VALUE_COLUMNS = ["task", "explainer", "example_id", "repeat", "metric", "value"]
 N_RESAMPLES = 2000
+# Means closer than this share a rank: differences of float round-off (1 - 3e-9 vs 1 - 1e-8) are no ranking.
+RANK_ATOL, RANK_RTOL = 1e-9, 1e-6
+SIGNIFICANCE = 0.05  # family-wise level of the comparisons with the best explainer (Holm)
+# Model inputs each explanation needed (see Record): shown, never ranked. Its wall time, which is not
+# deterministic, is in the cost table (costs.csv), not in the leaderboard.
+COST_SPECS = {"cost.model_calls": ValueSpec("cost.model_calls", "diagnostic", higher_is_better=False)}
+COST_COLUMNS = [
+    "task",
+    "explainer",
+    "n",
+    "seconds",
+    "model_calls",
+    "cache_hits",
+    "metric_seconds",
+    "n_failed",
+    "n_not_applicable",
+    "note",
+]
 
 
 def resolve_spec(value: str, specs: Mapping[str, ValueSpec]) -> ValueSpec:
@@ -46,6 +69,10 @@ def resolve_spec(value: str, specs: Mapping[str, ValueSpec]) -> ValueSpec:
     ``a``), else a score where higher is better (values of metrics nobody declared)."""
     if value in specs:
         return specs[value]
+    if value.startswith("("):  # "(all failed)", "(not applicable)": rows that only carry counts and reasons
+        return ValueSpec(value, "diagnostic")
+    if value in COST_SPECS:
+        return COST_SPECS[value]
     parent = specs.get(value.split(".", 1)[0])
     if parent is not None:
         return ValueSpec(value, "diagnostic", parent.higher_is_better)
@@ -54,7 +81,7 @@ def resolve_spec(value: str, specs: Mapping[str, ValueSpec]) -> ValueSpec:
 
 def metric_values(records: Iterable[Record], group_rows: Iterable[GroupRow] = ()) -> pd.DataFrame:
     """One row per (record or group row, metric value): columns task, explainer, example_id, repeat,
-    metric, value.
+    metric, value; plus the model inputs of each successful explanation (``cost.model_calls``).
 
     Values that are None (metric undefined for the instance) are kept as NaN; failed records
     contribute no rows. A group row about all repeats of an example has ``repeat`` -1.
@@ -64,18 +91,44 @@ def metric_values(records: Iterable[Record], group_rows: Iterable[GroupRow] = ()
         if isinstance(source, Record) and source.error:
             continue
         repeat = -1 if source.repeat is None else int(source.repeat)
+        cell = (source.task, source.explainer, source.example_id, repeat)
         for metric, value in source.metrics.items():
-            rows.append(
-                (
-                    source.task,
-                    source.explainer,
-                    source.example_id,
-                    repeat,
-                    metric,
-                    np.nan if value is None else float(value),
-                )
-            )
+            rows.append((*cell, metric, np.nan if value is None else float(value)))
+        if isinstance(source, Record) and source.ok:
+            rows.append((*cell, "cost.model_calls", float(source.n_model_calls)))
     return pd.DataFrame(rows, columns=VALUE_COLUMNS)
+
+
+def cost_table(records: Sequence[Record]) -> pd.DataFrame:
+    """Per task x explainer: what an explanation cost (means over its successful records, each as if it
+    had run alone: seconds, model inputs needed, of them answered by the cache, seconds of metrics), and
+    how many items failed or did not apply, with the most common reason."""
+    notes = cell_notes(records)
+    cells: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for record in records:
+        cells[(record.task, record.explainer)].append(record)
+    rows = []
+    for (task, explainer), group in sorted(cells.items()):
+        ok = [r for r in group if r.ok]
+
+        def mean(values: list[float], ok: list[Record] = ok) -> float:
+            return float(np.mean(values)) if ok else np.nan
+
+        rows.append(
+            {
+                "task": task,
+                "explainer": explainer,
+                "n": len(ok),
+                "seconds": mean([r.seconds for r in ok]),
+                "model_calls": mean([r.n_model_calls for r in ok]),
+                "cache_hits": mean([r.n_cache_hits for r in ok]),
+                "metric_seconds": mean([sum(r.metric_seconds.values()) for r in ok]),
+                "n_failed": sum(1 for r in group if r.error),
+                "n_not_applicable": sum(1 for r in group if r.not_applicable),
+                "note": notes.get((task, explainer), ""),
+            }
+        )
+    return pd.DataFrame(rows, columns=COST_COLUMNS)
 
 
 def bootstrap_ci(values: np.ndarray, seed: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -108,6 +161,109 @@ def _count_cells(records: Iterable[Record]) -> dict[tuple[str, str], int]:
     return counts
 
 
+def _most_common(reasons: list[str]) -> str:
+    return Counter(reasons).most_common(1)[0][0]
+
+
+def cell_notes(records: Sequence[Record]) -> dict[tuple[str, str], str]:
+    """Per (task, explainer): how many items failed or did not apply, and why (the most common reason)."""
+    failed: dict[tuple[str, str], list[str]] = defaultdict(list)
+    not_applicable: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for record in records:
+        if record.error:
+            failed[(record.task, record.explainer)].append(record.error)
+        elif record.not_applicable:
+            not_applicable[(record.task, record.explainer)].append(record.not_applicable)
+    notes = {}
+    for cell in set(failed) | set(not_applicable):
+        parts = []
+        if failed[cell]:
+            parts.append(f"{len(failed[cell])} failed: {_most_common(failed[cell])}")
+        if not_applicable[cell]:
+            parts.append(f"{len(not_applicable[cell])} not applicable: {_most_common(not_applicable[cell])}")
+        notes[cell] = "; ".join(parts)
+    return notes
+
+
+def undefined_reasons(records: Sequence[Record]) -> dict[tuple[str, str, str], str]:
+    """Per (task, explainer, metric): the most common reason its value was undefined."""
+    reasons: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for record in records:
+        for metric, why in record.metric_notes.items():
+            reasons[(record.task, record.explainer, metric)].append(why)
+    return {key: _most_common(why) for key, why in reasons.items()}
+
+
+def tolerant_ranks(means: pd.Series, higher_is_better: bool) -> pd.Series:
+    """Ranks 1, 2, ... of ``means`` (best first) where means within ``RANK_ATOL + RANK_RTOL * |mean|``
+    of the previous one share its rank; NaN means get no rank."""
+    order = means.dropna().sort_values(ascending=not higher_is_better, kind="stable")
+    ranks = pd.Series(np.nan, index=means.index)
+    previous, rank = None, 0
+    for position, (index, value) in enumerate(order.items(), start=1):
+        if previous is None or abs(value - previous) > RANK_ATOL + RANK_RTOL * max(abs(value), abs(previous)):
+            rank = position
+        ranks[index] = rank
+        previous = value
+    return ranks
+
+
+def paired_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of paired values (scipy; zero differences split between the
+    signs); differences within the rank tolerance count as zero (1.0 when all are)."""
+    differences = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    differences[np.abs(differences) <= RANK_ATOL + RANK_RTOL * np.maximum(np.abs(a), np.abs(b))] = 0.0
+    if not np.any(differences):
+        return 1.0
+    return float(stats.wilcoxon(differences, zero_method="zsplit").pvalue)
+
+
+def versus_best(table: pd.DataFrame, values: pd.DataFrame) -> tuple[list[str | None], list[float]]:
+    """For every ranked row: ``best``, ``=`` (not significantly different from the best) or ``<``
+    (significantly worse), and the Holm-adjusted p-value of a paired Wilcoxon test against the best on
+    their common instances; with no common instances (dataset-level values), the 95% CIs decide
+    (overlapping: ``=``)."""
+    marks: list[str | None] = [None] * len(table)
+    p_values: list[float] = [np.nan] * len(table)
+    by_key = {
+        key: group.set_index(["example_id", "repeat"])["value"].dropna()
+        for key, group in values.groupby(["task", "explainer", "metric"])
+    }
+    for (task, metric), group in table[table["rank"].notna()].groupby(["task", "metric"]):
+        best = group[group["rank"] == group["rank"].min()]
+        best_row = best.iloc[0]
+        tests = []
+        for position, row in group.iterrows():
+            if row["rank"] == best_row["rank"]:
+                marks[position] = "best"
+                continue
+            a = by_key.get((task, best_row["explainer"], metric), pd.Series(dtype=float))
+            b = by_key.get((task, row["explainer"], metric), pd.Series(dtype=float))
+            common = a.index.intersection(b.index)
+            if len(common) >= 2 and -1 not in common.get_level_values("repeat"):
+                tests.append((position, paired_p(a[common].to_numpy(), b[common].to_numpy())))
+            else:
+                overlap = row["ci_high"] >= best_row["ci_low"] and row["ci_low"] <= best_row["ci_high"]
+                marks[position] = "=" if overlap else "<"
+        if tests:
+            adjusted = holm([p for _, p in tests])
+            for (position, _), p in zip(tests, adjusted):
+                p_values[position] = p
+                marks[position] = "<" if p < SIGNIFICANCE else "="
+    return marks, p_values
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (monotone, capped at 1)."""
+    order = np.argsort(p_values)
+    adjusted = np.empty(len(p_values))
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted.tolist()
+
+
 def leaderboard(
     records: Sequence[Record], specs: Mapping[str, ValueSpec], group_rows: Sequence[GroupRow] = ()
 ) -> pd.DataFrame:
@@ -124,32 +280,42 @@ def leaderboard(
     Returns
     -------
     pd.DataFrame
-        Columns ``task, explainer, metric, mean, ci_low, ci_high, n, rank, n_skipped, n_failed,
-        n_not_applicable``; ``rank`` is 1 for the best explainer of a task on a score (ties share the
-        lower rank) and empty for references and diagnostics.
+        Columns ``task, explainer, metric, role, mean, ci_low, ci_high, n, rank, vs_best, p_vs_best,
+        n_skipped, n_failed, n_not_applicable, note``. ``rank`` is 1 for the best explainer of a task on
+        a score, means within float tolerance share a rank, and references and diagnostics get none;
+        ``vs_best`` marks rows significantly worse than the best (``<``) or not (``=``); ``note`` says
+        why items failed, did not apply, or left a value undefined.
     """
     values = metric_values(records, group_rows)
     failed_counts = _count_cells(r for r in records if r.error)
     na_counts = _count_cells(r for r in records if r.not_applicable)
+    notes, reasons = cell_notes(records), undefined_reasons(records)
     rows = []
     for (task, explainer, metric), group in values.groupby(["task", "explainer", "metric"], sort=True):
         present = group["value"].dropna().to_numpy()
         low, high = bootstrap_ci(present, zlib.crc32(f"{task}|{explainer}|{metric}".encode()))
+        skipped = int(group["value"].isna().sum())
+        why = reasons.get((task, explainer, metric.split(".", 1)[0]))
+        note = "; ".join(
+            n for n in (notes.get((task, explainer)), f"{skipped} undefined: {why}" if skipped and why else None) if n
+        )
         rows.append(
             {
                 "task": task,
                 "explainer": explainer,
                 "metric": metric,
+                "role": resolve_spec(metric, specs).role,
                 "mean": float(present.mean()) if len(present) else np.nan,
                 "ci_low": low,
                 "ci_high": high,
                 "n": len(present),
-                "n_skipped": int(group["value"].isna().sum()),
+                "n_skipped": skipped,
                 "n_failed": failed_counts.get((task, explainer), 0),
                 "n_not_applicable": na_counts.get((task, explainer), 0),
+                "note": note,
             }
         )
-    # Cells without any value still appear, so failures and N/A are visible.
+    # Cells without any value still appear, so failures and N/A are visible with their reasons.
     seen = {(r["task"], r["explainer"]) for r in rows}
     for cell in sorted(set(failed_counts) | set(na_counts)):
         if cell not in seen:
@@ -159,6 +325,7 @@ def leaderboard(
                     "task": cell[0],
                     "explainer": cell[1],
                     "metric": "(all failed)" if failed else "(not applicable)",
+                    "role": "",
                     "mean": np.nan,
                     "ci_low": np.nan,
                     "ci_high": np.nan,
@@ -166,15 +333,17 @@ def leaderboard(
                     "n_skipped": 0,
                     "n_failed": failed,
                     "n_not_applicable": na,
+                    "note": notes[cell],
                 }
             )
-    table = pd.DataFrame(rows, columns=[c for c in LEADERBOARD_COLUMNS if c != "rank"])
+    table = pd.DataFrame(rows, columns=[c for c in LEADERBOARD_COLUMNS if c not in ("rank", "vs_best", "p_vs_best")])
     table["rank"] = np.nan
     for (_, metric), group in table.groupby(["task", "metric"]):
         spec = resolve_spec(metric, specs)
         if spec.role == "score":
-            table.loc[group.index, "rank"] = group["mean"].rank(method="min", ascending=not spec.higher_is_better)
+            table.loc[group.index, "rank"] = tolerant_ranks(group["mean"], spec.higher_is_better)
     table["rank"] = table["rank"].astype("Int64")
+    table["vs_best"], table["p_vs_best"] = versus_best(table, values)
     return table[LEADERBOARD_COLUMNS].sort_values(["task", "metric", "rank", "explainer"]).reset_index(drop=True)
 
 
@@ -267,6 +436,7 @@ class RunTables:
     specs: dict[str, ValueSpec]
     run_info: dict[str, Any]
     validity: dict[str, Any]
+    costs: pd.DataFrame
 
 
 def tables_of(run_dir: str | Path) -> RunTables:
@@ -279,6 +449,14 @@ def tables_of(run_dir: str | Path) -> RunTables:
     """
     info = read_run_info(Path(run_dir))
     specs = specs_of(info)
-    table = leaderboard(read_records(Path(run_dir)), specs, read_group_rows(Path(run_dir)))
+    records = read_records(Path(run_dir))
+    table = leaderboard(records, specs, read_group_rows(Path(run_dir)))
     validity = load_json(Path(run_dir) / VALIDITY)
-    return RunTables(table, overall_ranks(table, specs), specs, info, validity if isinstance(validity, dict) else {})
+    return RunTables(
+        table,
+        overall_ranks(table, specs),
+        specs,
+        info,
+        validity if isinstance(validity, dict) else {},
+        cost_table(records),
+    )

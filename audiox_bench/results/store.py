@@ -28,7 +28,7 @@ RUN = "run.json"
 VALIDITY = "validity.json"
 LEADERBOARD = "leaderboard.csv"
 GROUP_RECORDS = "group_metrics.jsonl"  # derived from the records, rewritten whole at the end of a run
-TABLES = ("leaderboard.csv", "overall.csv", "leaderboard.md", "leaderboard.html")
+TABLES = ("leaderboard.csv", "overall.csv", "costs.csv", "leaderboard.md", "leaderboard.html")
 
 
 def safe_file_name(text: str) -> str:
@@ -37,9 +37,10 @@ def safe_file_name(text: str) -> str:
 
 
 def read_records(path: Path) -> list[Record]:
-    """All complete records of a run directory (a torn last line is skipped)."""
+    """The complete records of a run directory, the latest per key (a torn last line is skipped)."""
     file = Path(path) / RECORDS
-    return parse_records(file.read_bytes()) if file.is_file() else []
+    latest = {record.key: record for record in parse_records(file.read_bytes())} if file.is_file() else {}
+    return list(latest.values())
 
 
 def read_group_rows(path: Path) -> list[GroupRow]:
@@ -69,19 +70,16 @@ class RunStore:
     ----------
     path : Path
         The directory (created if missing).
-    run_info : dict
-        Contents of ``run.json``; its ``"spec"`` entry identifies the run.
     overwrite : bool
-        Start afresh even if the directory holds a run with a different spec.
+        Delete the records, tables and model cards it holds.
 
     Raises
     ------
     AudioxError
-        If the directory cannot be written, or holds a run with a different spec and ``overwrite`` is
-        False.
+        If the directory cannot be written.
     """
 
-    def __init__(self, path: Path, run_info: dict[str, Any], overwrite: bool = False) -> None:
+    def __init__(self, path: Path, overwrite: bool = False) -> None:
         self.path = Path(path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -90,19 +88,16 @@ class RunStore:
             probe.unlink()
         except OSError as exc:
             raise AudioxError(f"cannot write to output directory {str(self.path)!r}: {exc.strerror or exc}") from exc
-        existing = load_json(self.path / RUN)
-        same_spec = isinstance(existing, dict) and existing.get("spec") == run_info["spec"]
-        if (self.path / RUN).exists() and not overwrite and not same_spec:
-            raise AudioxError(
-                f"{str(self.path)!r} holds a run with a different spec; choose another --out or pass "
-                "--overwrite to replace it"
-            )
         if overwrite:
-            for name in (RECORDS, GROUP_RECORDS, VALIDITY, *TABLES):
+            for name in (RUN, RECORDS, GROUP_RECORDS, VALIDITY, *TABLES):
                 (self.path / name).unlink(missing_ok=True)
             shutil.rmtree(self.path / "models", ignore_errors=True)
         self._truncate_torn_tail()
-        self.write_json(RUN, run_info)
+
+    def existing_info(self) -> dict[str, Any] | None:
+        """``run.json`` of a run the directory already holds, if any."""
+        info = load_json(self.path / RUN)
+        return info if isinstance(info, dict) else None
 
     def _truncate_torn_tail(self) -> None:
         file = self.path / RECORDS
@@ -125,7 +120,12 @@ class RunStore:
             os.close(fd)
 
     def records(self) -> list[Record]:
+        """The latest record of every key (a retried or redone item supersedes its earlier record)."""
         return read_records(self.path)
+
+    def compact(self, records: list[Record]) -> None:
+        """Rewrite ``records.jsonl`` as exactly ``records`` (atomically), dropping superseded lines."""
+        self.write_text(RECORDS, "".join(record.to_json() + "\n" for record in records))
 
     def write_json(self, name: str, data: Any) -> None:
         """Write ``name`` (relative to the run directory) atomically as JSON."""

@@ -248,9 +248,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for kind in [args.kind] if args.kind else list(KINDS):
         reg = registry.REGISTRIES[kind]
         print(f"{kind}:")
+        width = max((len(name) for name in reg.names()), default=0) + 2
         for name in reg.names():
             lines = textwrap.wrap(
-                reg.describe(name), width=100, initial_indent=f"  {name:<17}", subsequent_indent=" " * 19
+                reg.describe(name), width=110, initial_indent=f"  {name:<{width}}", subsequent_indent=" " * (width + 2)
             ) or [f"  {name}"]
             print("\n".join(lines))
     if args.kind is None:

@@ -227,6 +227,7 @@ def _qualname(obj: Any) -> str:
 
 
 LOADED_PLUGINS: list[str] = []  # in load order, so worker processes can load the same ones
+_PLUGIN_DIGESTS: dict[str, str] = {}  # module name of a plugin file -> SHA-256 of the file it was loaded from
 
 
 def origin(registry: Registry[Any], name: str) -> dict[str, str] | None:
@@ -266,8 +267,10 @@ def load_plugin(target: str) -> None:
             # A stable name (not Python's salted hash), so worker processes import it under the same
             # name and objects of the plugin unpickle there.
             module_name = f"audiox_plugin_{path.stem}_{zlib.crc32(str(path.resolve()).encode()):08x}"
-            if module_name in sys.modules:
-                return
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if module_name in sys.modules and _PLUGIN_DIGESTS.get(module_name) == digest:
+                return  # loaded already, unchanged (a changed file is loaded again, replacing what it registered)
+            _PLUGIN_DIGESTS[module_name] = digest
             spec = importlib.util.spec_from_file_location(module_name, path)
             if spec is None or spec.loader is None:
                 raise AudioxError(f"plugin file {target!r} cannot be imported")

@@ -1,7 +1,7 @@
 """A formant singing-voice synthesiser: vowel sequences on a melody, with vibrato and note onsets.
 
-Why not the SoundFont's choir and voice programs: a detector trained on them stays near 0.87-0.90
-accuracy, because choir pads look like strings (``../shared/FINDINGS.md``). A sung voice is a harmonic
+Why not the SoundFont's choir and voice programs: a detector trained on them stays far less accurate
+than one trained on sung voices, because choir pads look like strings. A sung voice is a harmonic
 source whose spectral envelope moves between vowel formants, with pitch vibrato and consonant onsets;
 this module synthesises exactly that, additively:
 

@@ -2,7 +2,8 @@
 
 Note sequences are drawn from a seed; they are written as MIDI with ``pretty_midi`` and rendered with the
 General MIDI SoundFont that ships inside ``pretty_midi`` (``TimGM6mb.sf2``) by ``midirenderer`` (a
-self-contained wheel; see ``../shared/FINDINGS.md`` for why not ``tinysoundfont``). Rendering cost is
+self-contained wheel; ``tinysoundfont``'s wheels depend on ``pyaudio``, which does not install on a fresh
+Linux machine). Rendering cost is
 proportional to audio length plus a per-call overhead, so all stems of one program are rendered in a
 single long MIDI file, one stem per time slot, and cut apart afterwards.
 

@@ -45,6 +45,9 @@ __version__ = "0.2.0"
 
 def run(*args, **kwargs):
     """Run a benchmark from Python; see :func:`audiox_bench.api.run` (imported lazily: it loads torch)."""
+    from audiox_bench.core.threads import prepare_environment
+
+    prepare_environment()  # OpenMP reads its wait policy when torch is first imported
     from audiox_bench.api import run as _run
 
     return _run(*args, **kwargs)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from audiox_bench.core import registry
 from audiox_bench.core.records import Record
+from audiox_bench.core.threads import set_threads
 from audiox_bench.engine.executors import EngineSpec
 from audiox_bench.engine.presets import make_spec
 from audiox_bench.engine.runner import run_benchmark
@@ -49,6 +50,7 @@ def run(
     overwrite: bool = False,
     plugins: Sequence[str] = (),
     progress: bool = False,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Run a benchmark and return its records, one row per task x explainer x example x repeat.
 
@@ -75,6 +77,9 @@ def run(
         Modules or ``.py`` files to import first (as ``--plugin``).
     progress : bool
         Show progress bars.
+    threads : int, optional
+        Torch threads of this process, as ``--threads`` (default: ``AUDIOX_THREADS``, else the cores it
+        may use).
 
     Returns
     -------
@@ -83,6 +88,7 @@ def run(
         one column per metric value. ``DataFrame.attrs`` holds ``leaderboard``, ``overall`` (the overall
         rank per task), ``validity`` and ``failed`` (the number of failed items).
     """
+    set_threads(threads)
     for plugin in plugins:
         registry.load_plugin(plugin)
     spec = make_spec(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from audiox_bench.core import registry
 from audiox_bench.core.errors import AudioxError
+from audiox_bench.core.threads import prepare_environment, set_threads
 
 EXIT_USAGE = 2  # a user error (bad name, SPEC, file, option) or a task that failed its validity check
 EXIT_FAILED_ITEMS = 3  # the run finished, but some items failed (their reasons are in the summary and tables)
@@ -25,6 +26,18 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_threads_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch threads of this process (default: AUDIOX_THREADS, else the cores it may use). Waiting threads "
+        "spin only briefly (GOMP_SPINCOUNT=10000 unless you set it or OMP_WAIT_POLICY), so a busy shared "
+        "machine does not stall a run",
+    )
 
 
 def _add_plugin_option(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="inputs per model forward pass (default 64, the best on CPU in benchmarks/; raise it on a GPU)",
     )
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    _add_threads_option(run)
     run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1: in this process)")
     run.add_argument(
         "--dask-scheduler",
@@ -153,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--top", type=int, default=3, help="top positive components written as audio")
     one.add_argument("--seed", type=int, default=0)
     one.add_argument("--device", default="cpu")
+    _add_threads_option(one)
     _add_plugin_option(one)
 
     figures = commands.add_parser("plot", help="the papers' figures from a run's records (needs matplotlib)")
@@ -327,9 +342,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``audiox`` console script."""
+    prepare_environment()  # before torch is imported
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if "threads" in args:
+            set_threads(args.threads)
         if args.command != "check":  # check loads its plugins itself, to see what each registers
             for plugin in args.plugin if "plugin" in args else []:
                 registry.load_plugin(plugin)

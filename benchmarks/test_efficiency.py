@@ -71,7 +71,7 @@ def test_explanation_efficiency(benchmark, request, task_fixture, spec):
                 [
                     sum(
                         forward_seconds(
-                            model, f, explainer.settings.masks(f.n_components, np.random.default_rng(0)), network_only
+                            model, f, explainer.settings.neighbourhood(f.n_components, 0).masks, network_only
                         )
                         for f in factorizations
                     )

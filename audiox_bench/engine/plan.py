@@ -16,6 +16,7 @@ from audiox_bench.core.contracts import Explainer, GroupMetric, Metric, ValueSpe
 from audiox_bench.core.errors import AudioxError
 from audiox_bench.core.spec import expand_grid, parse_spec
 from audiox_bench.core.task import Task
+from audiox_bench.core.threads import thread_settings
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Benchmark:
             },
             "device": self.spec.device,
             "batch_size": self.spec.batch_size,
+            "threads": thread_settings(),
             "metric_descriptions": {m.name: m.description for m in self.all_metrics()},
             "task_references": {name: task.reference for name, task in self.tasks.items() if task.reference},
             "plugins": list(registry.LOADED_PLUGINS),

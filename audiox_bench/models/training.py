@@ -12,6 +12,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from audiox_bench.core.classifier import FeatureStats
+from audiox_bench.core.threads import thread_settings
 
 
 @dataclass(frozen=True)
@@ -159,5 +160,6 @@ def fit_classifier(
         "epochs": config.epochs,
         "standardised_input": standardise,
         "n_parameters": sum(p.numel() for p in network.parameters()),
+        "threads": thread_settings(),
         "feature_stats": stats.to_dict(),
     }

@@ -2,31 +2,39 @@
 
 Torch's OpenMP threads spin while they wait for each other (libgomp: 300,000 spins by default). When
 another process holds one of the cores, a spinning thread burns the time slice its partner needs, and a
-run slows down three- to sixty-fold instead of two-fold (``benchmarks/test_threads.py`` measures it).
-Two settings avoid that:
+run slows down several-fold instead of two-fold (``benchmarks/test_threads.py`` measures it). Measured on
+2 cores, idle and beside a busy torch process (the benchmark's table is in the README):
 
-- ``GOMP_SPINCOUNT=10000``: waiting threads spin briefly, then sleep. Measured on 2 cores beside a busy
-  torch process, this keeps training and explanations within 2.5x of their idle time at no idle cost;
-  ``OMP_WAIT_POLICY=PASSIVE`` (no spinning at all) helps a little more under contention but costs 8-19%
-  on an idle machine. OpenMP reads both once, when torch is first imported, so the command line and
-  the Python API set the spin count before that (:func:`prepare_environment`); a user's own
-  ``GOMP_SPINCOUNT`` or ``OMP_WAIT_POLICY`` always wins.
-- the thread count: ``--threads N`` or ``AUDIOX_THREADS``, else the cores this process may run on
-  (``os.sched_getaffinity``); a user's own ``OMP_NUM_THREADS`` wins over that default.
+- no spinning (``OMP_WAIT_POLICY=PASSIVE``) keeps a contended run within about 2x of its idle time, but
+  costs 10-40% on an idle machine (threads sleep and wake between the many small operations);
+- a short spin (``GOMP_SPINCOUNT=10000``) still leaves contended runs 2.5-4x slower and costs up to 20%
+  idle on small batches.
 
-:func:`thread_settings` says what was used; runs record it in ``run.json`` and model cards with their
-training time, so a slow run can be explained afterwards.
+So the wait policy is chosen by measuring the machine when the process starts
+(:func:`prepare_environment`, called by the command line and the Python API before torch is imported,
+since OpenMP reads these settings once): if other processes keep at least half a core busy over 0.1 s,
+threads wait passively; on an idle machine OpenMP's default is kept. A user's own ``OMP_WAIT_POLICY`` or
+``GOMP_SPINCOUNT`` always wins. If contention starts after a run has started, set
+``OMP_WAIT_POLICY=PASSIVE`` yourself.
+
+The thread count: ``--threads N`` or ``AUDIOX_THREADS``, else the cores this process may run on
+(``os.sched_getaffinity``); a user's own ``OMP_NUM_THREADS`` wins over that default.
+
+:func:`thread_settings` says what was used and why; runs record it in ``run.json`` and model cards with
+their training time, so a slow run can be explained afterwards.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 from audiox_bench.core.errors import AudioxError
 
-SPIN_COUNT = "10000"
-_SOURCE = {"threads": "torch default"}
+BUSY_CORES = 0.5  # other processes using at least this much CPU at start: wait passively
+_SOURCE = {"threads": "torch default", "wait": "OpenMP default"}
 
 
 def available_cores() -> int:
@@ -37,12 +45,43 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def busy_cores(interval: float = 0.1) -> float | None:
+    """Cores kept busy by other processes over ``interval`` seconds (this one sleeps meanwhile), from
+    ``/proc/stat``; None where that is not available."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+        return sum(fields[:8]) - idle, sum(fields[:8])
+
+    try:
+        busy_before, total_before = sample()
+        time.sleep(interval)
+        busy_after, total_after = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    elapsed = total_after - total_before
+    return (busy_after - busy_before) / elapsed * (os.cpu_count() or 1) if elapsed > 0 else None
+
+
 def prepare_environment() -> None:
-    """Let OpenMP threads spin only briefly before they sleep (``GOMP_SPINCOUNT``), unless the user set a
-    spin count or wait policy. Call before torch is first imported (it has no effect after); the command
-    line and :func:`audiox_bench.run` do."""
-    if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
-        os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+    """Choose how OpenMP threads wait, unless the user did: passively if other processes keep the machine
+    busy now, else OpenMP's default. Call before torch is first imported (it has no effect after); the
+    command line and :func:`audiox_bench.run` do. Later calls keep the first choice."""
+    if _SOURCE["wait"] == "OpenMP default" and ("GOMP_SPINCOUNT" in os.environ or "OMP_WAIT_POLICY" in os.environ):
+        _SOURCE["wait"] = "set by the user"
+    if _SOURCE["wait"] != "OpenMP default":
+        return  # decided already (torch may be imported since)
+    busy = busy_cores()
+    if busy is not None and busy >= BUSY_CORES:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        _SOURCE["wait"] = f"passive: other processes kept {busy:.1f} cores busy at start"
+    else:
+        _SOURCE["wait"] = (
+            "OpenMP default: the machine was idle at start"
+            if busy is not None
+            else ("OpenMP default: the machine's load is unknown")
+        )
 
 
 def set_threads(threads: int | None = None) -> int:
@@ -87,7 +126,9 @@ def thread_settings() -> dict[str, Any]:
     return {
         "torch_threads": torch.get_num_threads(),
         "threads_from": _SOURCE["threads"],
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: spin, then sleep)"),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
+        "wait_from": _SOURCE["wait"],
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "cores_available": available_cores(),
     }

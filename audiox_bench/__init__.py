@@ -35,6 +35,7 @@ from audiox_bench.core.registry import (
     register_content,
     register_explainer,
     register_metric,
+    register_model,
     register_separator,
     register_task,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "register_content",
     "register_explainer",
     "register_metric",
+    "register_model",
     "register_separator",
     "register_task",
     "require",

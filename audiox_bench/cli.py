@@ -18,7 +18,7 @@ EXIT_CODES = (
     "exit status: 0 success; 2 a user error (one 'error:' line) or a task failed its validity check; "
     "3 the run finished but some items failed; 130 interrupted"
 )
-KINDS = ("tasks", "explainers", "metrics", "separators", "contents")
+KINDS = ("tasks", "explainers", "metrics", "separators", "contents", "models")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,8 +35,8 @@ def _add_threads_option(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="torch threads of this process (default: AUDIOX_THREADS, else the cores it may use). Waiting threads "
-        "spin only briefly (GOMP_SPINCOUNT=10000 unless you set it or OMP_WAIT_POLICY), so a busy shared "
-        "machine does not stall a run",
+        "sleep if the machine is busy when the run starts (unless you set OMP_WAIT_POLICY or GOMP_SPINCOUNT); "
+        "on a shared machine where others start jobs later, set OMP_WAIT_POLICY=PASSIVE",
     )
 
 
@@ -169,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--device", default="cpu")
     _add_threads_option(one)
     _add_plugin_option(one)
+
+    says = commands.add_parser("predict", help="print what a task's model says about an audio file (top labels)")
+    says.add_argument("audio", type=Path, metavar="AUDIO")
+    says.add_argument("--task", required=True, metavar="SPEC", help="task whose model predicts")
+    says.add_argument("--top", type=int, default=5, help="labels printed (default 5)")
+    says.add_argument("--json", action="store_true", help="every label's probability as one JSON object")
+    says.add_argument("--device", default="cpu")
+    _add_threads_option(says)
+    _add_plugin_option(says)
 
     figures = commands.add_parser("plot", help="the papers' figures from a run's records (needs matplotlib)")
     figures.add_argument("run_dir", type=Path, metavar="RUN")
@@ -329,6 +338,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_USAGE if failed else 0
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from audiox_bench.predict_file import predict_file
+
+    prediction = predict_file(args.audio, args.task, args.device, progress=not args.json)
+    if args.json:
+        print(json.dumps(prediction.as_dict()))
+        return 0
+    if prediction.window_seconds is not None:
+        print(f"mean over {prediction.n_windows} window(s) of {prediction.window_seconds:g} s")
+    for label, probability in prediction.top(args.top):
+        print(f"{probability:.3f}  {label}")
+    return 0
+
+
 def _cmd_plot(args: argparse.Namespace) -> int:
     from audiox_bench.results.plots import plot_run
 
@@ -359,10 +384,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "plot": _cmd_plot,
             "explain": _cmd_explain,
             "check": _cmd_check,
+            "predict": _cmd_predict,
         }[args.command]
         return handler(args)
     except AudioxError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever a library said
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -19,6 +19,7 @@ from audiox_bench.core.errors import AudioxError
 from audiox_bench.engine.items import check_explanation
 from audiox_bench.engine.plan import resolve_target
 from audiox_bench.metrics.topk import top_positive
+from audiox_bench.predict_file import windows
 
 MIN_SECONDS = 0.5
 DEFAULT_EXPLAINER = "audiolime:separator=hpss"  # a file has no oracle stems: separate it
@@ -124,6 +125,9 @@ def explain_file(
     task.prepare(progress=progress)
     model = task.model
     audio = resample(audio, file_sr, model.sr)
+    full_seconds = audio.size / model.sr
+    if model.input_samples is not None:  # a model trained on a fixed length explains its first window
+        audio = windows(audio, model.input_samples)[0]
     example = Example(Path(path).stem, audio, model.sr)
     probabilities = model.predict_proba(audio)[0]
     index = int(np.argmax(probabilities)) if target is None else resolve_target(target, model.classes, task_spec)
@@ -145,6 +149,7 @@ def explain_file(
         )
     result = {
         "file": str(path),
+        "explained_seconds": [0.0, round(min(full_seconds, audio.size / model.sr), 3)],
         "task": registry.canonical_spec(registry.tasks, task_spec),
         "explainer": registry.canonical_spec(registry.explainers, explainer_spec),
         "task_valid": task.is_valid,

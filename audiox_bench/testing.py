@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from audiox_bench.core import registry
-from audiox_bench.core.classifier import Classifier
+from audiox_bench.core.classifier import Classifier, FeatureClassifier
 from audiox_bench.core.components import Component, Factorization
 from audiox_bench.core.contracts import (
     Example,
@@ -326,6 +326,51 @@ def check_task(spec: str) -> list[CheckResult]:
     return checks.results
 
 
+def check_model(name: str) -> list[CheckResult]:
+    """Check the model registered as ``name``: it builds a Classifier whose probabilities have one
+    column per class and lie in [0, 1] (rows summing to 1 unless multi-label), are deterministic, agree
+    with its features path where it declares one, and survive pickling."""
+    checks = _Checks(f"model {name}")
+    model: Classifier | None = None
+    with checks.check("builds a Classifier") as expect:
+        built = registry.models.build(name)
+        expect(built.sr > 0 and len(built.classes) > 0, "sr and classes must be set")
+        expect(len(set(built.classes)) == len(built.classes), "class names must be unique")
+        model = built
+    if model is None:
+        return checks.results
+    length = model.input_samples or 2 * model.sr
+    audio = (0.1 * np.random.default_rng(0).standard_normal((3, length))).astype(np.float32)
+    probabilities = np.zeros(0)
+    with checks.check("gives probabilities per class") as expect:
+        probabilities = np.asarray(model.predict_proba(audio))
+        expect(
+            probabilities.shape == (3, len(model.classes)),
+            f"probabilities of shape {probabilities.shape}, expected (3, {len(model.classes)})",
+        )
+        expect(
+            bool(np.all(np.isfinite(probabilities))) and probabilities.min() >= 0 and probabilities.max() <= 1,
+            "probabilities must be finite and in [0, 1]",
+        )
+        if not model.multi_label:
+            expect(np.allclose(probabilities.sum(axis=1), 1, atol=1e-4), "rows must sum to 1 (or multi_label)")
+    with checks.check("is deterministic") as expect:
+        expect(_same(model.predict_proba(audio), probabilities), "two predictions of the same audio differ")
+    with checks.check("agrees with its features path") as expect:
+        if isinstance(model, FeatureClassifier):
+            through = model.predict_features(model.features(audio))
+            expect(
+                np.allclose(through, probabilities, atol=1e-5),
+                "predict_features(features(audio)) differs from predict_proba(audio)",
+            )
+    with checks.check("pickles for worker processes") as expect:
+        expect(
+            _same(pickle.loads(pickle.dumps(model)).predict_proba(audio), probabilities),
+            "the unpickled model predicts differently",
+        )
+    return checks.results
+
+
 def check_plugin(target: str, task: str = CHECK_TASK) -> list[CheckResult]:
     """Load a plugin (a ``.py`` file or a module) and check every task, explainer and metric it registers
     (explainers and metrics on ``task``).
@@ -336,6 +381,7 @@ def check_plugin(target: str, task: str = CHECK_TASK) -> list[CheckResult]:
         If the plugin cannot be loaded (one line, as ``--plugin``).
     """
     checkers: dict[str, Callable[[str], list[CheckResult]]] = {
+        "models": check_model,
         "tasks": check_task,
         "explainers": lambda name: check_explainer(name, task),
         "metrics": lambda name: check_metric(name, task),
@@ -350,7 +396,7 @@ def check_plugin(target: str, task: str = CHECK_TASK) -> list[CheckResult]:
         results.append(
             CheckResult(
                 f"plugin {target}",
-                "registers a task, explainer or metric",
+                "registers a model, task, explainer or metric",
                 False,
                 "it registers nothing (use @audiox_bench.register_explainer and friends)",
             )

@@ -40,3 +40,12 @@ def vocals_audio_task(vocals_task):
     task = tasks.build("vocals:form=audio")
     task.prepare(progress=False)
     return task
+
+
+@pytest.fixture(scope="session")
+def tags_task():
+    from audiox_bench.core.registry import tasks
+
+    task = tasks.build("tags")
+    task.prepare(progress=False)
+    return task

@@ -4,6 +4,7 @@ of instances (it should be linear)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from audiox_bench.core.registry import explainers
@@ -35,6 +36,21 @@ def test_inputs_per_second_by_batch_size(benchmark, vocals_task, batch_size, thr
     rate = len(features) / benchmark.stats.stats.median
     benchmark.extra_info["inputs_per_second"] = rate
     print(f"\nbatch {batch_size}, {thread} thread: {rate:.0f} inputs/s")
+
+
+@pytest.mark.parametrize("batch_size", [8, 16, 32, 64, 128])
+def test_musicnn_inputs_per_second_by_batch_size(benchmark, tags_task, batch_size):
+    """The published tagger (musicnn, about 790k parameters) on its own 3 s log-mel inputs."""
+    model = tags_task.model
+    features = model.features(np.stack([e.audio for e in tags_task.examples(4)] * 32))  # 128 inputs
+    previous, model.batch_size = model.batch_size, batch_size
+    try:
+        benchmark.pedantic(model.predict_features, args=(features,), rounds=3, iterations=1, warmup_rounds=1)
+    finally:
+        model.batch_size = previous
+    rate = len(features) / benchmark.stats.stats.median
+    benchmark.extra_info["inputs_per_second"] = rate
+    print(f"\nmusicnn, batch {batch_size}: {rate:.0f} inputs/s")
 
 
 @pytest.mark.parametrize("n_examples", [10, 20, 40])

@@ -36,6 +36,24 @@ def pearson_or_none(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(stats.pearsonr(x, y).statistic)
 
 
+def faithfulness_of_subsets(item: MetricInput, subsets: np.ndarray) -> float | None:
+    """Pearson r between the drop in the target score when each subset of components is switched off
+    (through the explanation's factorization, the shared prediction cache) and the subset's summed weights.
+
+    Parameters
+    ----------
+    item : MetricInput
+    subsets : np.ndarray [shape=(n_runs, n_components), dtype=bool]
+        True where a component is switched off.
+    """
+    d, target = item.factorization.n_components, item.explanation.target
+    distinct = distinct_masks(np.vstack([np.ones((1, d), bool), ~np.asarray(subsets, bool)]))
+    probabilities, _ = prediction_cache(item.model).predict(item.model, item.factorization, distinct.masks)
+    scores = probabilities[distinct.inverse, target]
+    sums = np.asarray(subsets, bool) @ np.asarray(item.explanation.weights, dtype=np.float64)
+    return pearson_or_none(scores[0] - scores[1:], sums)
+
+
 @metrics.register("faithfulness_correlation")
 class FaithfulnessCorrelation(Metric):
     """Pearson correlation, over random subsets of components switched off, between the drop in the
@@ -74,8 +92,7 @@ class FaithfulnessCorrelation(Metric):
         return min(max(1, round(self.fraction * n_components)), n_components - 1)
 
     def score(self, item: MetricInput) -> dict[str, float | None]:
-        factorization, target = item.factorization, item.explanation.target
-        d = factorization.n_components
+        d = item.factorization.n_components
         size = self.subset_size(d) if d >= 2 else 0
         possible = math.comb(d, size) if d >= 2 else 0
         if possible < self.min_subsets:
@@ -84,13 +101,7 @@ class FaithfulnessCorrelation(Metric):
                 f"{self.min_subsets} a correlation needs to mean anything"
             )
         subsets = random_subsets(d, self.n_runs, size, np.random.default_rng(item.seed))
-        masks = np.vstack([np.ones((1, d), bool), ~subsets])
-        distinct = distinct_masks(masks)
-        probabilities, _ = prediction_cache(item.model).predict(item.model, factorization, distinct.masks)
-        scores = probabilities[distinct.inverse, target]
-        drops = scores[0] - scores[1:]
-        sums = subsets @ np.asarray(item.explanation.weights, dtype=np.float64)
-        return {self.name: pearson_or_none(drops, sums)}
+        return {self.name: faithfulness_of_subsets(item, subsets)}
 
     def plot(
         self, plt: Any, task: str, records: Sequence[Record], group_rows: Sequence[GroupRow], out: Path

@@ -11,13 +11,15 @@ import numpy as np
 
 from audiox_bench.core.components import Factorization
 from audiox_bench.core.contracts import Example, GroundTruth
+from audiox_bench.core.errors import InvalidInputError
 from audiox_bench.core.registry import tasks
 from audiox_bench.core.task import ValidityCheck
 from audiox_bench.models.frontends import LogMel, LogMelConfig
 from audiox_bench.models.networks import build_network
 from audiox_bench.models.store import cached_classifier
 from audiox_bench.models.training import TrainingConfig, fit_classifier
-from audiox_bench.tasks.common.stem_banks import StemBankSet, bank_sizes, db_gain
+from audiox_bench.tasks.common.datasets import open_stem_source, stems_given
+from audiox_bench.tasks.common.stem_banks import db_gain
 from audiox_bench.tasks.common.trained import TrainedModelTask
 
 CLASSES = ("guitar", "piano")
@@ -62,6 +64,9 @@ class ConfoundTask(TrainedModelTask):
         Clips per test split used for the validity check.
     max_attempts : int
         Training seeds tried (``seed``, ``seed + 1``, ...) until the validity check passes.
+    stems : str, optional
+        A local multitrack dataset (Slakh2100 layout, as the audioLIME paper used) to cut the clips of
+        every split from, instead of synthesised stems; its tracks need guitar, piano, drums and bass.
     device : str
         Torch device for training and inference.
     """
@@ -79,6 +84,7 @@ class ConfoundTask(TrainedModelTask):
         architecture: str = "vggish",
         n_validity: int = 400,
         max_attempts: int = 3,
+        stems: str | None = None,
         device: str = "cpu",
     ) -> None:
         super().__init__()
@@ -89,7 +95,12 @@ class ConfoundTask(TrainedModelTask):
             raise ValueError(f"mix must be one of {', '.join(MIXES)}, got {mix!r}")
         self.split, self.mix = split, mix
         self.roles = MIXES[mix]
-        self.banks = StemBankSet(self.roles, bank_sizes(self.n_stems), self.seed, SR, DURATION)
+        self.banks = open_stem_source(stems, self.roles, self.n_stems, self.seed, SR, DURATION)
+        missing = sorted(set(self.roles) - set(self.banks.roles))
+        if missing:
+            raise InvalidInputError(
+                f"the tracks under {stems!r} have no {', '.join(missing)} stems, which the confound task needs"
+            )
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=128)
 
     # -- data ------------------------------------------------------------------------------------
@@ -161,6 +172,7 @@ class ConfoundTask(TrainedModelTask):
             "epochs": self.epochs,
             "architecture": self.architecture,
             "banks": self.banks.sizes,
+            **({"stems": self.banks.fingerprint()} if stems_given(self.banks) else {}),
             "gains_db": GAINS_DB,
             "frontend": self.frontend_config.to_dict(),
         }
@@ -180,7 +192,13 @@ class ConfoundTask(TrainedModelTask):
             return {**card, "architecture": self.architecture}
 
         model, card = cached_classifier(
-            "confound", description, lambda: self._make_modules(train_seed), train, CLASSES, self.device
+            "confound",
+            description,
+            lambda: self._make_modules(train_seed),
+            train,
+            CLASSES,
+            self.device,
+            round(SR * DURATION),
         )
         checks = [
             ValidityCheck("accuracy_t_dr-gtr", self._accuracy(model, "t_dr-gtr"), 0.99, ">="),

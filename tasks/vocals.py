@@ -293,7 +293,13 @@ class VocalInjectionTask(TrainedModelTask):
             return {**card, "architecture": self.architecture}
 
         model, card = cached_classifier(
-            "vocals", description, lambda: self._make_modules(train_seed), train, CLASSES, self.device
+            "vocals",
+            description,
+            lambda: self._make_modules(train_seed),
+            train,
+            CLASSES,
+            self.device,
+            round(SR * DURATION),
         )
         val_audio, val_labels = self._training_set(
             "val", min(self.n_validity, 2 * self.excerpts.banks.sizes["val"] * 4)

@@ -30,13 +30,12 @@ SPEC = RunSpec(
     repeats=2,
     seed=3,
 )
-TIMING = ("seconds", "metric_seconds")
 BATCH_TOLERANCE = 1e-8
 
 
 def comparable(records):
     """Records without wall-clock fields, in key order."""
-    rows = [{k: v for k, v in vars(r).items() if k not in TIMING} for r in records]
+    rows = [r.without_timing() for r in records]
     return sorted(rows, key=lambda r: (r["task"], r["explainer"], r["example_id"], r["repeat"]))
 
 

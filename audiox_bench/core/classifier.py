@@ -74,13 +74,17 @@ class Classifier(ABC):
         Class names in output order.
     multi_label : bool
         True if classes are independent tags (sigmoid outputs) rather than exclusive (softmax).
+    input_samples : int or None
+        The audio length (samples) the model was trained on, if it has one: longer audio is tagged
+        window by window (``audiox predict``).
     prediction_cache_size : int
         How many factorizations' mask predictions the shared prediction cache keeps for this model.
     """
 
     sr: int
     classes: tuple[str, ...]
-    multi_label: ClassVar[bool] = False
+    multi_label: bool = False
+    input_samples: int | None = None  # the audio length the model was trained on, if it has one
     capability: ClassVar[str] = "audio in, class probabilities out"
     prediction_cache_size: int = 256  # factorizations whose mask predictions are kept for this model
 
@@ -155,10 +159,13 @@ class Differentiable(FeatureClassifier):
     Attributes
     ----------
     device : torch.device
+    network : torch.nn.Module
+        Features -> logits (what :meth:`logits` runs), for methods that hook its layers.
     """
 
     capability: ClassVar[str] = "gradients (a torch network)"
     device: torch.device
+    network: torch.nn.Module
 
     @abstractmethod
     def logits(self, features: torch.Tensor) -> torch.Tensor:

@@ -106,6 +106,11 @@ class Record:
         """One JSON line (sorted keys, no trailing newline)."""
         return json.dumps(asdict(self), sort_keys=True, allow_nan=True, default=str)
 
+    def without_timing(self) -> dict[str, Any]:
+        """The record's fields except the wall-clock ones (:data:`TIMING_FIELDS`): what a rerun with the
+        same spec and seed reproduces exactly."""
+        return {k: v for k, v in asdict(self).items() if k not in TIMING_FIELDS}
+
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> Record:
         """A record from its JSON object (unknown keys are ignored, missing ones take defaults)."""
@@ -113,6 +118,9 @@ class Record:
         values = {k: v for k, v in data.items() if k in known}
         values["repeat"] = int(values.get("repeat", 0))
         return Record(**values)
+
+
+TIMING_FIELDS = ("seconds", "metric_seconds")  # wall clock: the only fields a rerun may change
 
 
 @dataclass

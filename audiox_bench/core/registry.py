@@ -1,4 +1,4 @@
-"""One registry type for tasks, explainers, metrics, separators and occlusion contents.
+"""One registry type for tasks, explainers, metrics, separators, occlusion contents and models.
 
 Objects register under a name with a decorator::
 
@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.contracts import (
     Explainer,
     GroupMetric,
@@ -314,10 +315,12 @@ explainers: Registry[Explainer] = Registry("explainers", "audiox_bench.explainer
 metrics: Registry[Metric | GroupMetric] = Registry("metrics", "audiox_bench.metrics", (Metric, GroupMetric))
 separators: Registry[Separator] = Registry("separators", "audiox_bench.factorizations.separators", (Separator,))
 contents: Registry[OcclusionContent] = Registry("contents", "audiox_bench.factorizations.contents", (OcclusionContent,))
-REGISTRIES: dict[str, Registry[Any]] = {r.kind: r for r in (tasks, explainers, metrics, separators, contents)}
+models: Registry[Classifier] = Registry("models", "audiox_bench.models.pretrained", (Classifier,))
+REGISTRIES: dict[str, Registry[Any]] = {r.kind: r for r in (tasks, explainers, metrics, separators, contents, models)}
 
 register_task = tasks.register
 register_explainer = explainers.register
 register_metric = metrics.register
 register_separator = separators.register
 register_content = contents.register
+register_model = models.register

@@ -119,6 +119,11 @@ class Task(ABC):
                 f"task {self.name!r} failed its validity check, so it serves no ground truth: {'; '.join(failed)}"
             )
 
+    def target_for(self, example: Example) -> int | None:
+        """The class to explain on ``example`` if the task decides it (e.g. the tag whose source it
+        verified); None: the model's predicted class (or the run's ``--target``)."""
+        return None
+
     @abstractmethod
     def examples(self, n: int) -> list[Example]:
         """The first ``n`` examples of the task's evaluation split (the same for the same parameters)."""

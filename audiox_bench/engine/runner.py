@@ -188,10 +188,12 @@ def _work_items(
             store.write_json("validity.json", validity)
     for example in examples:
         check_audio(example.audio, example.sr, what=f"example {example.id!r}")
-    if spec.target is None:
-        targets = predict_examples(task.model, examples).argmax(axis=1)
-    else:
+    if spec.target is not None:
         targets = np.full(len(examples), resolve_target(spec.target, task.model.classes, task_name))
+    else:
+        chosen = [task.target_for(example) for example in examples]
+        predicted = predict_examples(task.model, examples).argmax(axis=1) if None in chosen else [None] * len(chosen)
+        targets = np.array([p if c is None else c for c, p in zip(chosen, predicted)], dtype=int)
     items = []
     for example, target in zip(examples, targets):
         todo = tuple(

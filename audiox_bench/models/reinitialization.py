@@ -19,8 +19,21 @@ _WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 _NORM_LAYERS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm)
 
 
+class BlockNetwork(nn.Module):
+    """A network that names its own layers for randomization (e.g. a published architecture whose
+    blocks are not a chain of weight layers): :meth:`randomization_blocks`, input side first."""
+
+    def randomization_blocks(self) -> list[list[nn.Module]]:
+        """Groups of modules re-initialised together, in forward order."""
+        raise NotImplementedError
+
+
 def layer_groups(network: nn.Module) -> list[list[nn.Module]]:
-    """Weight layers with their following normalisation layers, in forward (registration) order."""
+    """The network's layers for randomization, input side first: its own blocks if it is a
+    :class:`BlockNetwork`, else its weight layers with their following normalisation layers, in
+    forward (registration) order."""
+    if isinstance(network, BlockNetwork):
+        return network.randomization_blocks()
     groups: list[list[nn.Module]] = []
     for module in network.modules():
         if isinstance(module, _WEIGHT_LAYERS):
@@ -64,5 +77,5 @@ def randomized_network(
         torch.manual_seed(seed)
         for group in reversed(chosen):  # from the output down, so a seed gives the same top layers
             for module in group:
-                module.reset_parameters()
+                module.reset_parameters()  # convolutions, linear and normalisation layers all have it
     return clone.eval()

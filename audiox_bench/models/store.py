@@ -25,6 +25,7 @@ def cached_classifier(
     train: Callable[[nn.Module, LogMel], dict[str, Any]],
     classes: tuple[str, ...],
     device: str = "cpu",
+    input_samples: int | None = None,
 ) -> tuple[TorchClassifier, dict[str, Any]]:
     """Load the classifier ``description`` determines from the cache, or train and cache it.
 
@@ -41,6 +42,8 @@ def cached_classifier(
         card (JSON-serialisable facts: accuracies, training time, seed, sizes).
     classes : tuple of str
     device : str
+    input_samples : int, optional
+        The clip length the model is trained on.
 
     Returns
     -------
@@ -53,7 +56,7 @@ def cached_classifier(
     card = load_json(entry / "card.json")
     if state is not None and isinstance(card, dict) and _load_into(network, frontend, state):
         card = {**card, "cache": "loaded", "cache_path": str(entry)}
-        return _classifier(network, frontend, classes, device, card), card
+        return _classifier(network, frontend, classes, device, card, input_samples), card
     card = train(network, frontend)
     card = {**card, "description": description}
     combined = {f"network.{k}": v for k, v in network.state_dict().items()}
@@ -61,11 +64,16 @@ def cached_classifier(
     save_state(entry / "model.pt", combined)
     atomic_write_text(entry / "card.json", json.dumps(card, indent=2, sort_keys=True, default=str))
     card = {**card, "cache": "trained", "cache_path": str(entry)}
-    return _classifier(network, frontend, classes, device, card), card
+    return _classifier(network, frontend, classes, device, card, input_samples), card
 
 
 def _classifier(
-    network: nn.Module, frontend: LogMel, classes: tuple[str, ...], device: str, card: dict[str, Any]
+    network: nn.Module,
+    frontend: LogMel,
+    classes: tuple[str, ...],
+    device: str,
+    card: dict[str, Any],
+    input_samples: int | None,
 ) -> TorchClassifier:
     stats = card.get("feature_stats")
     return TorchClassifier(
@@ -73,6 +81,7 @@ def _classifier(
         frontend,
         classes,
         device=device,
+        input_samples=input_samples,
         feature_stats=FeatureStats.from_dict(stats) if isinstance(stats, dict) else None,
     )
 

@@ -18,7 +18,6 @@ from audiox_bench.core.classifier import (
 )
 from audiox_bench.core.contracts import as_audio_batch
 from audiox_bench.core.errors import InvalidInputError
-from audiox_bench.models.frontends import LogMel
 
 
 class TorchClassifier(Differentiable, SpectrumClassifier, LayerRandomizable, Batched):
@@ -28,8 +27,9 @@ class TorchClassifier(Differentiable, SpectrumClassifier, LayerRandomizable, Bat
     ----------
     network : torch.nn.Module
         Maps features ``(batch, n_mels, frames)`` to logits ``(batch, n_classes)``.
-    frontend : LogMel
-        Audio -> features.
+    frontend : torch.nn.Module
+        Audio -> features, with ``stft(audio)``, ``from_stft(spectrum)`` and a ``config`` giving ``sr``,
+        ``hop_length`` and ``key()`` (e.g. :class:`~audiox_bench.models.frontends.LogMel`).
     classes : sequence of str
         Class names, in logit order.
     device : str
@@ -39,16 +39,23 @@ class TorchClassifier(Differentiable, SpectrumClassifier, LayerRandomizable, Bat
     feature_stats : FeatureStats, optional
         Statistics of the training features in the network's input domain (for occlusion contents
         such as ``min_data`` and ``noise_norm``).
+    multi_label : bool
+        Independent tags (sigmoid outputs) rather than exclusive classes (softmax).
+    input_samples : int, optional
+        The audio length the network was trained on, if it has one (longer files are explained or
+        tagged window by window).
     """
 
     def __init__(
         self,
         network: nn.Module,
-        frontend: LogMel,
+        frontend: nn.Module,
         classes: tuple[str, ...],
         device: str = defaults.DEVICE,
         batch_size: int = defaults.BATCH_SIZE,
         feature_stats: FeatureStats | None = None,
+        multi_label: bool = False,
+        input_samples: int | None = None,
     ) -> None:
         self.device = torch.device(device)
         self.network = network.to(self.device).eval()
@@ -58,6 +65,8 @@ class TorchClassifier(Differentiable, SpectrumClassifier, LayerRandomizable, Bat
         self.hop_length = frontend.config.hop_length
         self.batch_size = int(batch_size)
         self.feature_stats = feature_stats
+        self.multi_label = bool(multi_label)
+        self.input_samples = input_samples
 
     def _batched(self, inputs, step: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
         """Apply ``step`` (tensor on device -> tensor) to ``inputs`` one batch at a time."""
@@ -118,7 +127,14 @@ class TorchClassifier(Differentiable, SpectrumClassifier, LayerRandomizable, Bat
 
         network = randomized_network(self.network, order, layers, seed)
         copy = TorchClassifier(
-            network, self.frontend, self.classes, str(self.device), self.batch_size, self.feature_stats
+            network,
+            self.frontend,
+            self.classes,
+            str(self.device),
+            self.batch_size,
+            self.feature_stats,
+            self.multi_label,
+            self.input_samples,
         )
         copy.prediction_cache_size = 2  # explained once per instance: caching its outputs saves nothing
         return copy

@@ -82,6 +82,9 @@ class StemBankSet:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_banks": {}}
 
+    def describe(self) -> dict:
+        return {"synthesised": True, "roles": list(self.roles), "stems_per_role": self.sizes}
+
     def split(self, split: str) -> dict[str, np.ndarray]:
         """Stems per role of ``split``."""
         if split not in self._banks:

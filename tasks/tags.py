@@ -1,0 +1,263 @@
+"""The tags task: a real, published tagger (musicnn by default) explains one of its tags on a mix of stems.
+
+A clip is a 3 s mix of 3-5 stems (piano, guitar, drums, bass, strings, the formant singer; or the stems
+of a local multitrack dataset, ``stems=DIR``). The tag explained is the one, among those a present
+source stands for (:data:`TAG_SOURCES`), that the model gives the highest probability. Ground truth is
+that source (``piano``), and for sources x time the segments where it sounds (``piano@tK``).
+
+A real model's reasons are not known by design, so each clip is verified behaviourally before it is
+used, and only clips that pass are served:
+
+- **present**: the model gives the tag on the mix (probability >= ``present``, 0.3 by default);
+- **necessary**: removing the truth source takes at least ``necessity`` (half, by default) of the tag's
+  probability away;
+- **sufficient**: the truth source alone still gets the tag (probability >= ``present``).
+
+``validity.json`` reports clips kept / made per tag; the task serves no truth if a tag that was a
+candidate often enough keeps fewer than ``min_kept`` of its clips. Explainers that switch single sources
+off (occlusion, audioLIME over sources) are close to the necessity test and are favoured by it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+
+import numpy as np
+
+from audiox_bench.core.components import Factorization, segment_edges
+from audiox_bench.core.contracts import Example, GroundTruth
+from audiox_bench.core.registry import models, tasks
+from audiox_bench.core.task import Task, ValidityCheck
+from audiox_bench.tasks.common.datasets import open_stem_source
+from audiox_bench.tasks.common.stem_banks import db_gain
+
+# Tags explained, and the source each stands for (MagnaTagATune tag names; a registered model's labels
+# with these names are explained too).
+TAG_SOURCES = {
+    "piano": "piano",
+    "drums": "drums",
+    "beat": "drums",
+    "guitar": "guitar",
+    "strings": "strings",
+    "violin": "strings",
+    "vocal": "vocals",
+    "male vocal": "vocals",
+    "singing": "vocals",
+}
+ROLES = ("piano", "guitar", "drums", "bass", "strings", "vocals")
+GAINS_DB = {
+    "piano": (-3, 3),
+    "guitar": (-3, 3),
+    "drums": (-2, 3),
+    "bass": (-4, 3),
+    "strings": (-5, 3),
+    "vocals": (0, 3),
+}
+SPLIT_CODES = {"validity": 1, "test": 2}
+DURATION = 3.0
+AUDIBLE_DB = -20.0  # a segment where the truth source is within 20 dB of its loudest segment "sounds"
+MIN_CANDIDATES = 10  # a tag is checked for kept clips once it was the candidate of this many
+MAX_CANDIDATES_PER_EXAMPLE = 20
+
+
+def audible_segments(stem: np.ndarray, n_segments: int) -> set[int]:
+    """Segments (of ``n_segments`` equal ones) where ``stem`` is within ``AUDIBLE_DB`` of its loudest."""
+    edges = segment_edges(len(stem), n_segments)
+    rms = np.array(
+        [
+            np.sqrt(np.mean(np.square(stem[a:b], dtype=np.float64))) if b > a else 0.0
+            for a, b in itertools.pairwise(edges)
+        ]
+    )
+    return {k for k, value in enumerate(rms) if rms.max() > 0 and value >= rms.max() * 10 ** (AUDIBLE_DB / 20)}
+
+
+@tasks.register("tags")
+class TagsTask(Task):
+    """A published audio tagger explains a tag whose source is in a mix of stems; truth: that source,
+    kept only where the model behaves as if it were (necessity and sufficiency checked per clip).
+
+    Parameters
+    ----------
+    model : str
+        Registered model: ``musicnn_mtt`` (default), ``vgg_mtt``, or a plugin's (its labels are
+        explained where they name a source, see ``TAG_SOURCES``).
+    stems : str, optional
+        A local multitrack dataset (Slakh2100 or MUSDB18-HQ layout) to cut clips from, instead of
+        synthesised stems.
+    seed : int
+        Seed of the stems and of every clip.
+    n_stems : int
+        Stems per role in the (synthesised) test bank.
+    min_sources, max_sources : int
+        Sources per mix.
+    present : float
+        Probability at which the model "gives" a tag (on the mix, and for the truth source alone).
+    necessity : float
+        Share of the tag's probability that removing the truth source must take away.
+    min_kept : float
+        Least share of a tag's candidate clips that must pass, or the task serves no truth.
+    n_validity : int
+        Candidate clips the kept shares are measured on.
+    device : str
+        Torch device of the model.
+    """
+
+    reference = (
+        "Pons and Serra. musicnn: Pre-trained convolutional neural networks for music audio tagging. ISMIR 2019 LBD"
+    )
+
+    def __init__(
+        self,
+        model: str = "musicnn_mtt",
+        stems: str | None = None,
+        seed: int = 0,
+        n_stems: int = 60,
+        min_sources: int = 3,
+        max_sources: int = 5,
+        present: float = 0.3,
+        necessity: float = 0.5,
+        min_kept: float = 0.1,
+        n_validity: int = 200,
+        device: str = "cpu",
+    ) -> None:
+        super().__init__()
+        if not 2 <= min_sources <= max_sources <= len(ROLES):
+            raise ValueError(f"need 2 <= min_sources <= max_sources <= {len(ROLES)}")
+        if not 0 < present < 1 or not 0 < necessity < 1 or not 0 <= min_kept < 1:
+            raise ValueError("present and necessity must be in (0, 1), min_kept in [0, 1)")
+        if n_validity < MIN_CANDIDATES or n_stems < 2:
+            raise ValueError(f"n_validity >= {MIN_CANDIDATES} and n_stems >= 2 are needed")
+        self.model_name, self.stems_path, self.seed, self.device = model, stems, int(seed), device
+        self.min_sources, self.max_sources = int(min_sources), int(max_sources)
+        self.present, self.necessity, self.min_kept, self.n_validity = present, necessity, min_kept, int(n_validity)
+        self.n_stems = int(n_stems)
+        models.get(model)  # an unknown model fails now, with a hint
+        self.source = None
+
+    # -- data ------------------------------------------------------------------------------------
+    def _stems(self, split: str, index: int) -> dict[str, np.ndarray]:
+        """The stems of candidate clip ``index`` of ``split``, at the model's rate, gains applied."""
+        rng = np.random.default_rng([self.seed, SPLIT_CODES[split], index])
+        roles = self.source.roles
+        count = int(rng.integers(self.min_sources, min(self.max_sources, len(roles)) + 1))
+        chosen = sorted(rng.choice(len(roles), count, replace=False))
+        bank = self.source.split("val" if split == "validity" else "test")
+        stems = {}
+        for i in chosen:  # role order fixed: a reproducible float32 sum
+            role = roles[i]
+            gain = np.float32(db_gain(rng, *GAINS_DB.get(role, (-3, 3))))
+            stems[role] = bank[role][int(rng.integers(len(bank[role])))] * gain
+        return stems
+
+    def _candidates(self, split: str, start: int, count: int) -> list[tuple[Example, dict[str, float]]]:
+        """Clips ``start .. start + count - 1`` of ``split`` with their chosen tag and the three
+        probabilities the verification reads (mix, without the source, source alone)."""
+        model = self.model
+        explained = {tag: model.classes.index(tag) for tag in TAG_SOURCES if tag in model.classes}
+        clips = [self._stems(split, start + i) for i in range(count)]
+        mixes = np.stack([np.sum(np.stack(list(s.values())), axis=0, dtype=np.float32) for s in clips])
+        on_mix = model.predict_proba(mixes)
+        chosen, probes = [], []
+        for stems, probabilities in zip(clips, on_mix):
+            tags = [t for t in explained if TAG_SOURCES[t] in stems]
+            tag = max(tags, key=lambda t: probabilities[explained[t]]) if tags else None
+            chosen.append(tag)
+            if tag is not None:
+                source = TAG_SOURCES[tag]
+                probes.append(np.sum(np.stack([a for r, a in stems.items() if r != source]), axis=0, dtype=np.float32))
+                probes.append(stems[source])
+        probed = model.predict_proba(np.stack(probes)) if probes else np.zeros((0, len(model.classes)))
+        out, j = [], 0
+        for i, (stems, tag) in enumerate(zip(clips, chosen)):
+            if tag is None:
+                continue
+            index = explained[tag]
+            scores = {
+                "mix": float(on_mix[i, index]),
+                "without": float(probed[j, index]),
+                "alone": float(probed[j + 1, index]),
+            }
+            j += 2
+            meta = {
+                "tag": tag,
+                "truth_source": TAG_SOURCES[tag],
+                "sources": list(stems),
+                "index": start + i,
+                "scores": scores,
+                "target": index,
+            }
+            out.append((Example(f"{split}-{start + i:04d}", mixes[i], model.sr, None, stems, meta), scores))
+        return out
+
+    def _passes(self, scores: dict[str, float]) -> bool:
+        return (
+            scores["mix"] >= self.present
+            and scores["without"] <= (1 - self.necessity) * scores["mix"]
+            and scores["alone"] >= self.present
+        )
+
+    def examples(self, n: int) -> list[Example]:
+        """The first ``n`` verified clips of the test split, in index order."""
+        kept, made, made_per_tag, kept_per_tag = [], 0, Counter(), Counter()
+        limit = MAX_CANDIDATES_PER_EXAMPLE * n
+        while len(kept) < n and made < limit:
+            for example, scores in self._candidates("test", made, min(32, limit - made)):
+                if len(kept) == n:
+                    break
+                made_per_tag[example.meta["tag"]] += 1
+                if self._passes(scores):
+                    kept.append(example)
+                    kept_per_tag[example.meta["tag"]] += 1
+            made += min(32, limit - made)
+        self.selection = {
+            "kept_per_tag": dict(sorted(kept_per_tag.items())),
+            "made_per_tag": dict(sorted(made_per_tag.items())),
+            "kept": len(kept),
+            "made": sum(made_per_tag.values()),
+        }
+        return kept
+
+    def target_for(self, example: Example) -> int | None:
+        return int(example.meta["target"])
+
+    # -- model and validity ----------------------------------------------------------------------
+    def prepare(self, progress: bool = True) -> None:
+        if self._model is not None:
+            return
+        self._model = models.build(self.model_name, device=self.device)
+        self.source = open_stem_source(
+            self.stems_path, ROLES, self.n_stems, self.seed, self._model.sr, DURATION, progress
+        )
+        made, kept = Counter(), Counter()
+        for start in range(0, self.n_validity, 32):
+            for example, scores in self._candidates("validity", start, min(32, self.n_validity - start)):
+                made[example.meta["tag"]] += 1
+                kept[example.meta["tag"]] += self._passes(scores)
+        checks = [
+            ValidityCheck(f"kept_share_{tag.replace(' ', '_')}", kept[tag] / made[tag], self.min_kept, ">=")
+            for tag in sorted(made)
+            if made[tag] >= MIN_CANDIDATES
+        ]
+        card = {
+            "model": self.model_name,
+            "classes": len(self._model.classes),
+            "sr": self._model.sr,
+            "stems": self.source.describe(),
+            "validity_made_per_tag": dict(sorted(made.items())),
+            "validity_kept_per_tag": {t: kept[t] for t in sorted(made)},
+            "thresholds": {"present": self.present, "necessity": self.necessity, "min_kept": self.min_kept},
+        }
+        self._set_prepared(self._model, checks, card)
+
+    # -- truth -----------------------------------------------------------------------------------
+    def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
+        """The truth source, for source factorizations (and, x time, the segments where it sounds)."""
+        source = example.meta.get("truth_source")
+        if source is None or factorization.layout.kind != "sources" or not example.stems:
+            return None
+        n_time = factorization.layout.n_time
+        sounding = audible_segments(example.stems[source], n_time) if n_time > 1 else {None}
+        names = factorization.names_where(lambda c: c.source == source and (n_time == 1 or c.time in sounding))
+        return GroundTruth(names, f"the {source}") if names else None

@@ -31,6 +31,22 @@ PRESETS: dict[str, RunSpec] = {
             "kernelshap",
             "kernelshap:over=slime",
             "gradient",
+            # Captum's methods over SLIME's segments. Left out: FeatureAblation and Occlusion (with one
+            # component per window they are occlusion:over=slime, equal to 1e-12 in the tests),
+            # ShapleyValues (10! orderings of 10 segments; kernelshap:over=slime gives the exact values),
+            # FeaturePermutation (needs a batch of different inputs; not applicable to one explanation).
+            "captum:method=Saliency",
+            "captum:method=InputXGradient",
+            "captum:method=IntegratedGradients",
+            "captum:method=GradientShap",
+            "captum:method=DeepLift",
+            "captum:method=DeepLiftShap",
+            "captum:method=GuidedBackprop",
+            "captum:method=Deconvolution",
+            "captum:method=NoiseTunnel,base=Saliency",
+            "captum:method=ShapleyValueSampling",
+            "captum:method=KernelShap",
+            "captum:method=Lime",
         ),
         metrics=(
             "topk_overlap",

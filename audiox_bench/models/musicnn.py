@@ -149,6 +149,17 @@ class _FrozenBatchNorm(nn.BatchNorm1d):
         return (x - self.running_mean.view(shape)) * scale + self.bias.view(shape)
 
 
+def _max_over_frequency(maps: torch.Tensor, norm: _FrozenBatchNorm) -> torch.Tensor:
+    """``norm(relu(maps)).amax(dim=3)``, computed on the pooled maps: ReLU and each channel's batch-norm
+    affine map are monotone (in float arithmetic too), so the maximum over frequency commutes with them,
+    taken where the channel's scale is positive and the minimum where it is negative. Equal to the
+    direct order bit for bit, without three passes over the full-resolution maps."""
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    positive = (scale >= 0).view(1, -1, 1)
+    pooled = torch.where(positive, maps.amax(dim=3), maps.amin(dim=3))
+    return norm(functional.relu(pooled))
+
+
 class MusiCNN(BlockNetwork):
     """musicnn: a musically motivated front end (timbral and temporal filters), a dense mid end with
     residual connections, a pooling and dense back end. Features ``(n, 96, 187)`` -> 50 logits."""
@@ -184,11 +195,11 @@ class MusiCNN(BlockNetwork):
         x = self.input_norm(features.transpose(1, 2).unsqueeze(1))  # (n, 1, frames, mels)
         maps = []
         for conv, norm in zip(self.timbral, self.timbral_norms):
-            maps.append(norm(functional.relu(conv(functional.pad(x, (0, 0, 3, 3))))).amax(dim=3))
+            maps.append(_max_over_frequency(conv(functional.pad(x, (0, 0, 3, 3))), norm))
         for conv, norm in zip(self.temporal, self.temporal_norms):
             length = conv.kernel_size[0]  # "same" padding: TensorFlow puts the odd sample after
             padded = functional.pad(x, (0, 0, (length - 1) // 2, length // 2))
-            maps.append(norm(functional.relu(conv(padded))).amax(dim=3))
+            maps.append(_max_over_frequency(conv(padded), norm))
         return torch.cat(maps, dim=1)
 
     def penultimate(self, features: torch.Tensor) -> torch.Tensor:

@@ -34,8 +34,10 @@ def _run(tmp_path, *options, env=None):
         TINY_CONFOUND_SPEC,
         "--explainer",
         "random",
+        "--explainer",
+        "audiolime",
         "--n-examples",
-        "1",
+        "2",
         "--no-progress",
         "--out",
         str(out),
@@ -58,3 +60,25 @@ def test_the_run_records_its_thread_settings_and_the_users_win(tiny_confound, tm
 def test_a_bad_thread_count_is_one_line(tmp_path):
     done, _ = _run(tmp_path, env={"AUDIOX_THREADS": "many"})
     assert done.returncode == 2 and done.stderr == "error: AUDIOX_THREADS must be a positive integer, got 'many'\n"
+
+
+def test_thread_settings_change_no_result_beyond_round_off(tiny_confound, tmp_path):
+    """One thread or two, spinning or passive: records within the batch-size tolerance (1e-8), same ranks."""
+    from audiox_bench.results.store import read_records
+
+    runs = []
+    for threads, policy in (("1", "PASSIVE"), ("2", "ACTIVE")):
+        done, out = _run(tmp_path / threads, "--threads", threads, env={"OMP_WAIT_POLICY": policy})
+        assert done.returncode == 0, done.stderr
+        runs.append(out)
+    first, second = ({r.key: r for r in read_records(out)} for out in runs)
+    assert first.keys() == second.keys()
+    for key, record in first.items():
+        assert record.components == second[key].components
+        assert max(abs(a - b) for a, b in zip(record.weights, second[key].weights)) <= 1e-8
+    import pandas as pd
+
+    tables = [pd.read_csv(out / "leaderboard.csv") for out in runs]
+    columns = ["task", "explainer", "metric", "rank"]
+    pd.testing.assert_frame_equal(tables[0][columns], tables[1][columns])
+    assert (tables[0]["mean"] - tables[1]["mean"]).abs().max() <= 1e-8

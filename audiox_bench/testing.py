@@ -35,7 +35,7 @@ from audiox_bench.core.contracts import (
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.task import Task, ValidityCheck
-from audiox_bench.perturbation.prediction_cache import forget_predictions
+from audiox_bench.perturbation.prediction_cache import forget_predictions, prediction_cache
 
 CHECK_TASK = "confound:n_stems=20,n_train=160,epochs=6,n_validity=40,max_attempts=1"
 N_EXAMPLES = 3
@@ -402,3 +402,21 @@ def check_plugin(target: str, task: str = CHECK_TASK) -> list[CheckResult]:
             )
         )
     return results
+
+
+def component_mask_model(model: Classifier, factorization: Factorization) -> Any:
+    """A torch module (in eval mode) from masks over the components ``(n, 1, d)`` (or ``(n, d)``; > 0.5 is
+    on) to the model's probabilities, through the shared prediction path: the view of an explanation that
+    tools working on a model's input (Quantus, Captum) need to check our metrics on the same components.
+    """
+    import torch
+
+    d = factorization.n_components
+
+    class ComponentMasks(torch.nn.Module):
+        def forward(self, masks: torch.Tensor) -> torch.Tensor:
+            binary = masks.detach().cpu().numpy().reshape(len(masks), d) > 0.5
+            probabilities, _ = prediction_cache(model).predict(model, factorization, binary)
+            return torch.from_numpy(probabilities)
+
+    return ComponentMasks().eval()

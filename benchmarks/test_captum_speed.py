@@ -8,7 +8,6 @@ mask over the components and our cache composes, de-duplicates and batches them.
 / ``occlusion`` over the same segments. Each records seconds and model inputs per explanation, cold.
 """
 
-
 import numpy as np
 import pytest
 import torch

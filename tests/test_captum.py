@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from scipy import stats
 
 from audiox_bench.core.contracts import MetricInput
@@ -11,7 +10,8 @@ from audiox_bench.core.registry import explainers
 from audiox_bench.explainers.captum_methods import GRADIENT, PERTURBATION
 from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation, faithfulness_of_subsets
 from audiox_bench.metrics.randomization import RandomizationDivergence
-from audiox_bench.perturbation.prediction_cache import cost_meter, forget_predictions, prediction_cache
+from audiox_bench.perturbation.prediction_cache import cost_meter, forget_predictions
+from audiox_bench.testing import component_mask_model
 
 captum_attr = pytest.importorskip("captum.attr")
 
@@ -135,13 +135,6 @@ def test_faithfulness_is_quantus_faithfulness_correlation_on_the_same_subsets(co
         explanation = slime.explain(model, example, factorization, 0, seed)
         item = MetricInput(explanation, None, model, example, factorization, seed=seed)
 
-        class MaskView(torch.nn.Module):
-            def forward(self, masks):
-                probabilities, _ = prediction_cache(model).predict(
-                    model, factorization, masks.numpy().reshape(len(masks), d) > 0.5
-                )
-                return torch.from_numpy(probabilities)
-
         metric = quantus.FaithfulnessCorrelation(
             nr_runs=50,
             subset_size=3,
@@ -153,7 +146,7 @@ def test_faithfulness_is_quantus_faithfulness_correlation_on_the_same_subsets(co
         )
         np.random.seed(seed)
         theirs = metric(
-            model=MaskView().eval(),
+            model=component_mask_model(model, factorization),
             x_batch=np.ones((1, 1, d), np.float32),  # (batch, channel, components)
             y_batch=np.array([0]),
             a_batch=explanation.weights[None, None].astype(np.float32),

@@ -10,6 +10,14 @@ import torch
 from torch import nn
 
 
+def librosa_framed_stft(audio: torch.Tensor, n_fft: int, hop_length: int, window: torch.Tensor) -> torch.Tensor:
+    """Complex STFT ``(batch, 1 + n_fft // 2, frames)`` of ``audio`` ``(batch, samples)``, framed as
+    librosa frames it (centred, zero padding), so torch and librosa features agree."""
+    return torch.stft(
+        audio, n_fft=n_fft, hop_length=hop_length, window=window, center=True, pad_mode="constant", return_complex=True
+    )
+
+
 @dataclass(frozen=True)
 class LogMelConfig:
     """Parameters of the log-mel front end.
@@ -79,15 +87,7 @@ class LogMel(nn.Module):
 
     def stft(self, audio: torch.Tensor) -> torch.Tensor:
         """Complex STFT ``(batch, 1 + n_fft // 2, frames)`` with librosa's framing."""
-        return torch.stft(
-            audio,
-            n_fft=self.config.n_fft,
-            hop_length=self.config.hop_length,
-            window=self.window,
-            center=True,
-            pad_mode="constant",
-            return_complex=True,
-        )
+        return librosa_framed_stft(audio, self.config.n_fft, self.config.hop_length, self.window)
 
     def from_stft(self, spectrum: torch.Tensor) -> torch.Tensor:
         """Log-mel (standardised if configured) from a complex STFT."""

@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional
 
 from audiox_bench.core.errors import AudioxError
+from audiox_bench.models.frontends import librosa_framed_stft
 from audiox_bench.models.reinitialization import BlockNetwork
 from audiox_bench.models.tensor_bundle import read_checkpoint
 
@@ -117,15 +118,7 @@ class MusicnnLogMel(nn.Module):
 
     def stft(self, audio: torch.Tensor) -> torch.Tensor:
         """Complex STFT ``(batch, 257, frames)`` with librosa's framing (centred, zero padding)."""
-        return torch.stft(
-            audio,
-            n_fft=self.config.n_fft,
-            hop_length=self.config.hop_length,
-            window=self.window,
-            center=True,
-            pad_mode="constant",
-            return_complex=True,
-        )
+        return librosa_framed_stft(audio, self.config.n_fft, self.config.hop_length, self.window)
 
     def from_stft(self, spectrum: torch.Tensor) -> torch.Tensor:
         """The log-mel of a complex STFT: float16-rounded mel power, ``log10(10000 x + 1)``, 187 frames."""

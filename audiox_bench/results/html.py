@@ -105,6 +105,15 @@ def _validity(task: str, validity: Mapping[str, Any]) -> str:
     return f'<p class="note">Model {state}: {checks}{chosen}.</p>'
 
 
+REASON_CHARS = 80
+
+
+def _reason_cell(reason: str) -> str:
+    """A failure / not-applicable reason, cut to ``REASON_CHARS`` in the table (whole on hover)."""
+    shown = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
+    return f'<td class="reason" title="{html.escape(reason)}">{html.escape(shown)}</td>'
+
+
 def _task_section(
     costs: Mapping[tuple[str, str], Mapping[str, Any]],
     task: str,
@@ -124,8 +133,10 @@ def _task_section(
         set(rows["explainer"]),
         key=lambda e: (ranks.get(e, {}).get("overall_rank") is None, ranks.get(e, {}).get("overall_rank") or 0, e),
     )
+    scored = [e for e in explainers if any(by_metric[m].get(e) is not None and m in scores for m in by_metric)]
+    unscored = [e for e in explainers if e not in scored]
     body = []
-    for explainer in explainers:
+    for explainer in scored:
         rank = ranks.get(explainer, {}).get("overall_rank")
         cells = [
             f"<td>{html.escape(explainer)}</td>",
@@ -138,7 +149,7 @@ def _task_section(
         for key in ("seconds", "model_calls"):
             value = cost.get(key, np.nan)
             cells.append(f'<td data-value="{"" if np.isnan(value) else value}">{_number(value)}</td>')
-        cells.append(f'<td class="reason">{html.escape(cost.get("note", ""))}</td>')
+        cells.append(_reason_cell(cost.get("note", "")))
         body.append(f"<tr>{''.join(cells)}</tr>")
     head = [
         "explainer",
@@ -161,6 +172,15 @@ def _task_section(
         notes.append("left out of it: " + html.escape("; ".join(left_out)))
     if notes:
         parts.append(f'<p class="note">{"; ".join(notes)}.</p>')
+    if unscored:  # one line, not a row of empty cells each
+        by_reason: dict[str, list[str]] = {}
+        for explainer in unscored:
+            by_reason.setdefault(costs.get((task, explainer), {}).get("note", ""), []).append(explainer)
+        listed = "; ".join(
+            html.escape(", ".join(names)) + (f" ({html.escape(reason)})" if reason else "")
+            for reason, names in by_reason.items()
+        )
+        parts.append(f'<p class="note">No score on this task: {listed}.</p>')
     if folded:
         detail_rows = []
         for metric in folded:

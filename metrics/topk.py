@@ -92,8 +92,8 @@ class TopKOverlap(Metric):
         truth = item.ground_truth
         if truth is None or len(truth) == 0:
             raise NotApplicableError(
-                "the task states no ground truth in these components (e.g. its truth is a "
-                "source and the components are segments)"
+                "the task states no ground truth for this example in these components (e.g. a confound "
+                "mix without drums, or a truth that is a source while the components are segments)"
             )
         k = self.k or len(truth)
         n_ce = topk_overlap(item.explanation.components, item.explanation.weights, truth.components, k)

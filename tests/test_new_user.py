@@ -248,7 +248,7 @@ def test_run_prints_a_summary_that_says_why_rows_are_empty(tiny_confound, tmp_pa
     assert run("--explainer", "gradient:over=audiolime", "--explainer", "slime", "--out", str(tmp_path / "r")) == 0
     printed = capsys.readouterr().out
     assert "2 not applicable: gradient needs a segmentation of the model input" in printed
-    assert "slime: 2 undefined: the task states no ground truth in these components" in printed
+    assert "slime: 2 undefined: the task states no ground truth for this example in these components" in printed
     assert f"full tables: {tmp_path / 'r' / 'leaderboard.html'}" in printed
 
 

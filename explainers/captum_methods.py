@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import time
 import warnings
+import weakref
 from typing import Any
 
 import numpy as np
@@ -90,13 +91,22 @@ class _Probability(nn.Module):
         return self.model.probabilities(self.network(features))
 
 
+_HOOKABLE: weakref.WeakKeyDictionary[nn.Module, tuple[tuple[int, ...], nn.Module]] = weakref.WeakKeyDictionary()
+
+
 def _relu_modules(network: nn.Module) -> nn.Module:
-    """A copy of ``network`` whose ReLUs are not in-place (Captum's hooks cannot follow in-place ones)."""
-    network = copy.deepcopy(network)
-    for module in network.modules():
-        if isinstance(module, nn.ReLU):
-            module.inplace = False
-    return network
+    """A copy of ``network`` whose ReLUs are not in-place (Captum's hooks cannot follow in-place ones),
+    made once per network and reused while its parameters and buffers are unchanged (torch's in-place
+    version counters), so every explanation of a model does not copy it again."""
+    versions = tuple(t._version for t in (*network.parameters(), *network.buffers()))
+    kept = _HOOKABLE.get(network)
+    if kept is None or kept[0] != versions:
+        hookable = copy.deepcopy(network)
+        for module in hookable.modules():
+            if isinstance(module, nn.ReLU):
+                module.inplace = False
+        kept = _HOOKABLE[network] = (versions, hookable)
+    return kept[1]
 
 
 @explainers.register("captum")

@@ -8,10 +8,10 @@ from audiox_bench.core.contracts import MetricInput
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.registry import explainers
 from audiox_bench.explainers.captum_methods import GRADIENT, PERTURBATION
-from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation, faithfulness_of_subsets
+from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation
 from audiox_bench.metrics.randomization import RandomizationDivergence
 from audiox_bench.perturbation.prediction_cache import cost_meter, forget_predictions
-from audiox_bench.testing import component_mask_model
+from audiox_bench.testing import faithfulness_with_quantus
 
 captum_attr = pytest.importorskip("captum.attr")
 
@@ -125,39 +125,15 @@ def test_faithfulness_is_quantus_faithfulness_correlation_on_the_same_subsets(co
     """Quantus' FaithfulnessCorrelation on a component-mask view of the model (input: a mask over the
     components, all ones; baseline 0; predictions through the factorization) draws its subsets with numpy's
     global generator; replaying that generator gives the subsets to our metric: the values are equal."""
-    quantus = pytest.importorskip("quantus")
+    pytest.importorskip("quantus")
     model, example = confound_case
     slime = explainers.build("slime")
     factorization = slime.factorize(model, example)
-    d = factorization.n_components
     compared = 0
     for seed in range(6):
         explanation = slime.explain(model, example, factorization, 0, seed)
         item = MetricInput(explanation, None, model, example, factorization, seed=seed)
-
-        metric = quantus.FaithfulnessCorrelation(
-            nr_runs=50,
-            subset_size=3,
-            perturb_baseline=0.0,
-            abs=False,
-            normalise=False,
-            return_aggregate=False,
-            disable_warnings=True,
-        )
-        np.random.seed(seed)
-        theirs = metric(
-            model=component_mask_model(model, factorization),
-            x_batch=np.ones((1, 1, d), np.float32),  # (batch, channel, components)
-            y_batch=np.array([0]),
-            a_batch=explanation.weights[None, None].astype(np.float32),
-            softmax=False,
-            device="cpu",
-        )[0]
-        np.random.seed(seed)
-        subsets = np.zeros((50, d), bool)
-        for row in subsets:
-            row[np.random.choice(d, 3, replace=False)] = True
-        ours = faithfulness_of_subsets(item, subsets)
+        theirs, ours = faithfulness_with_quantus(item, target=0)
         assert ours == pytest.approx(theirs, abs=1e-6)
         compared += 1
     assert compared == 6
@@ -182,3 +158,18 @@ def test_captum_appears_in_the_listing(capsys):
 
     assert main(["list", "explainers", "captum"]) == 0
     assert "method (str), default 'FeatureAblation'" in capsys.readouterr().out
+
+
+def test_the_hookable_copy_is_made_once_and_redone_when_weights_change():
+    import torch
+    from torch import nn
+
+    from audiox_bench.explainers.captum_methods import _relu_modules
+
+    network = nn.Sequential(nn.Linear(3, 3), nn.ReLU(inplace=True))
+    first = _relu_modules(network)
+    assert _relu_modules(network) is first and not first[1].inplace and network[1].inplace
+    with torch.no_grad():
+        network[0].weight.add_(1.0)
+    again = _relu_modules(network)
+    assert again is not first and torch.equal(again[0].weight, network[0].weight)

@@ -76,8 +76,7 @@ def _slakh_track(folder: Path) -> Track:
         metadata = yaml.safe_load(metadata_path.read_text())
         stems = metadata["stems"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        reason = " ".join(str(exc).split())  # YAML's messages span lines; an error is one
-        raise InvalidInputError(f"cannot read Slakh2100 metadata {str(metadata_path)!r}: {reason}") from exc
+        raise InvalidInputError(f"cannot read Slakh2100 metadata {str(metadata_path)!r}: {exc}") from exc
     files: dict[str, list[Path]] = {}
     for stem, info in sorted((stems or {}).items()):
         role = "drums" if info.get("is_drum") else SLAKH_ROLES.get(str(info.get("inst_class")))

@@ -66,6 +66,22 @@ def test_perturbation_methods_go_through_the_shared_prediction_path(confound_cas
     assert warm.cache_hits == warm.inputs  # every perturbation answered by the cache
 
 
+def test_a_mask_asked_for_again_costs_once(confound_case):
+    """Shapley value sampling asks for the same coalitions in many permutations: a cold explanation
+    evaluates each once, so its cost counts each once (the meter and the record agree)."""
+    model, example = confound_case
+    forget_predictions(model)
+    sampling = explainers.build("captum:method=ShapleyValueSampling,over=audiolime")
+    factorization = sampling.factorize(model, example)
+    with cost_meter() as cold:
+        explanation = sampling.explain(model, example, factorization, 0, 0)
+    distinct = 2**factorization.n_components
+    assert cold.inputs == explanation.n_model_calls <= distinct and cold.cache_hits == 0
+    with cost_meter() as warm:
+        sampling.explain(model, example, factorization, 0, 0)
+    assert warm.inputs == cold.inputs == warm.cache_hits
+
+
 # -- cross-checks -------------------------------------------------------------------------------------
 def _pair(model, example, ours_spec, captum_spec, seed=0):
     ours, theirs = explainers.build(ours_spec), explainers.build(captum_spec)

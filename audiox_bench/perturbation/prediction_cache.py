@@ -15,7 +15,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -93,9 +93,10 @@ class Cost:
     Attributes
     ----------
     inputs : int
-        Distinct model inputs requested (evaluated now or answered by the cache).
+        Distinct model inputs requested (evaluated now or answered by the cache); an input requested
+        again within the block counts once, as a cold explanation would evaluate it once.
     cache_hits : int
-        Of those, answered by the cache.
+        Of those, answered by the cache (first requested in the block but evaluated before it).
     cached_seconds : float
         What the cached inputs cost when they were first evaluated.
     """
@@ -103,6 +104,7 @@ class Cost:
     inputs: int = 0
     cache_hits: int = 0
     cached_seconds: float = 0.0
+    seen: set[tuple[str, bytes]] = field(default_factory=set, repr=False)
 
 
 _METER: contextvars.ContextVar[Cost | None] = contextvars.ContextVar("audiox_cost_meter", default=None)
@@ -148,10 +150,15 @@ class PredictionCache:
         while len(self._store) > self.max_factorizations:
             self._store.popitem(last=False)
         keys = [np.packbits(row).tobytes() for row in masks]
-        missing = [i for i, key in enumerate(keys) if key not in known]
-        hits = [key for key in keys if key in known]
+        first_index: dict[bytes, int] = {}
+        for i, key in enumerate(keys):
+            first_index.setdefault(key, i)  # a mask given twice is evaluated once
+        missing = [i for key, i in first_index.items() if key not in known]
         if meter is not None:
-            meter.inputs += len(keys)
+            new_here = [key for key in first_index if (factorization.key, key) not in meter.seen]
+            meter.seen.update((factorization.key, key) for key in new_here)
+            hits = [key for key in new_here if key in known]
+            meter.inputs += len(new_here)
             meter.cache_hits += len(hits)
             meter.cached_seconds += sum(known[key][1] for key in hits)
         if missing:

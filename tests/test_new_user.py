@@ -117,6 +117,17 @@ def test_float_noise_shares_a_rank_and_real_differences_are_marked():
     assert table.loc["worse", "p_vs_best"] < 0.05
 
 
+def test_one_defined_instance_is_never_marked_worse():
+    """A score defined on one instance each (e.g. faithfulness where most clips have too few components)
+    has a point for its CI: a difference there is not evidence."""
+    records = [Record("t", "a", "0", 0, metrics={"m": 0.8}), Record("t", "b", "0", 0, metrics={"m": 0.7})]
+    records += [Record("t", e, str(i), 0, metrics={"m": None}) for e in "ab" for i in range(1, 4)]
+    table = leaderboard(records, {}).set_index("explainer")
+    table = table[table["metric"] == "m"]
+    assert table.loc["a", "vs_best"] == "best" and table.loc["b", "vs_best"] == "="
+    assert table.loc["b", "rank"] == 2 and np.isnan(table.loc["b", "p_vs_best"])
+
+
 def test_compare_pairs_a_plugin_with_a_builtin_in_one_run_and_across_runs(tiny_confound, tmp_path, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
     for out, seed in ((a, "0"), (b, "1")):

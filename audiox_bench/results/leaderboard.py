@@ -221,8 +221,9 @@ def paired_p(a: np.ndarray, b: np.ndarray) -> float:
 def versus_best(table: pd.DataFrame, values: pd.DataFrame) -> tuple[list[str | None], list[float]]:
     """For every ranked row: ``best``, ``=`` (not significantly different from the best) or ``<``
     (significantly worse), and the Holm-adjusted p-value of a paired Wilcoxon test against the best on
-    their common instances; with no common instances (dataset-level values), the 95% CIs decide
-    (overlapping: ``=``)."""
+    their common instances. Dataset-level values (no instances) and per-instance values without common
+    instances are told apart by their 95% CIs (overlapping: ``=``); a row of fewer than two values is
+    never marked worse (one value has no spread to tell noise from a difference)."""
     marks: list[str | None] = [None] * len(table)
     p_values: list[float] = [np.nan] * len(table)
     by_key = {
@@ -240,8 +241,11 @@ def versus_best(table: pd.DataFrame, values: pd.DataFrame) -> tuple[list[str | N
             a = by_key.get((task, best_row["explainer"], metric), pd.Series(dtype=float))
             b = by_key.get((task, row["explainer"], metric), pd.Series(dtype=float))
             common = a.index.intersection(b.index)
-            if len(common) >= 2 and -1 not in common.get_level_values("repeat"):
+            dataset_level = -1 in common.get_level_values("repeat")
+            if len(common) >= 2 and not dataset_level:
                 tests.append((position, paired_p(a[common].to_numpy(), b[common].to_numpy())))
+            elif not dataset_level and min(row["n"], best_row["n"]) < 2:
+                marks[position] = "="
             else:
                 overlap = row["ci_high"] >= best_row["ci_low"] and row["ci_low"] <= best_row["ci_high"]
                 marks[position] = "=" if overlap else "<"

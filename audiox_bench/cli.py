@@ -90,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--benchmark",
         default=None,
         metavar="NAME",
-        help="a named preset ('default': every task, explainer configuration and metric); "
-        "options given next to it override the preset's",
+        help="a named preset ('default': every task, explainer configuration and metric; on the real model "
+        "of 'tags', all but those sampling SLIME's segments); options given next to it override the preset's "
+        "(explainers given run on every task)",
     )
     run.add_argument("--quick", action="store_true", help="a small run for a first look (20 examples)")
     run.add_argument("--out", type=Path, default=None, help="run directory (resumed if it holds the same spec)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +28,10 @@ class RunSpec:
     ----------
     tasks, explainers, metrics : tuple of str
         SPEC strings (``name`` or ``name:key=value,...``; ``a|b`` alternatives expand).
+    task_explainers : mapping of str to tuple of str
+        Explainers for one task instead of ``explainers``, keyed by task name (every configuration of
+        that task); each key must name a task of the run. A preset uses it where the general list
+        does not suit a task (e.g. a slow real model, or no ground truth for some explainers).
     n_examples : int
         Examples per task.
     repeats : int
@@ -52,6 +57,7 @@ class RunSpec:
     device: str = defaults.DEVICE
     target: str | None = None
     batch_size: int | None = None
+    task_explainers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.batch_size is not None and self.batch_size < 1:
@@ -63,21 +69,44 @@ class RunSpec:
         for kind, specs in (("task", self.tasks), ("explainer", self.explainers), ("metric", self.metrics)):
             if not specs:
                 raise AudioxError(f"at least one {kind} is needed")
+        task_names = {parse_spec(text).name for text in self.tasks}
+        for name, specs in self.task_explainers.items():
+            if name not in task_names:
+                raise AudioxError(f"explainers are given for task {name!r}, which is not a task of the run")
+            if not specs:
+                raise AudioxError(f"at least one explainer is needed for task {name!r}")
 
 
 def _canonical(reg: registry.Registry, texts: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(registry.canonical_spec(reg, s) for text in texts for s in expand_grid(text)))
 
 
+def _with_companions(explainer_specs: list[str], group_metrics: dict[str, GroupMetric]) -> list[str]:
+    """The canonical explainer SPECs and the configurations the group metrics compare them against."""
+    specs = list(explainer_specs)
+    for metric in group_metrics.values():
+        for name in list(specs):
+            for companion in metric.companions(name):
+                companion = registry.canonical_spec(registry.explainers, companion)
+                if companion not in specs:
+                    specs.append(companion)
+    return specs
+
+
 @dataclass
 class Benchmark:
-    """The built objects of a run spec, keyed by canonical SPEC string."""
+    """The built objects of a run spec, keyed by canonical SPEC string.
+
+    ``task_explainers`` lists, per task, the canonical SPECs of the explainers run on it (all of
+    ``explainers`` unless the spec's ``task_explainers`` chose others for that task).
+    """
 
     tasks: dict[str, Task]
     explainers: dict[str, Explainer]
     metrics: dict[str, Metric]
     spec: RunSpec
     group_metrics: dict[str, GroupMetric] = field(default_factory=dict)
+    task_explainers: dict[str, list[str]] = field(default_factory=dict)
 
     @staticmethod
     def build(spec: RunSpec) -> Benchmark:
@@ -86,15 +115,15 @@ class Benchmark:
         every_metric = {s: registry.metrics.build(s) for s in _canonical(registry.metrics, spec.metrics)}
         metrics = {n: m for n, m in every_metric.items() if isinstance(m, Metric)}
         group_metrics = {n: m for n, m in every_metric.items() if isinstance(m, GroupMetric)}
-        explainer_specs = _canonical(registry.explainers, spec.explainers)
-        for metric in group_metrics.values():  # configurations a group metric compares against
-            for name in list(explainer_specs):
-                for companion in metric.companions(name):
-                    companion = registry.canonical_spec(registry.explainers, companion)
-                    if companion not in explainer_specs:
-                        explainer_specs.append(companion)
-        explainers = {s: registry.explainers.build(s) for s in explainer_specs}
-        return Benchmark(tasks, explainers, metrics, spec, group_metrics)
+        general = _with_companions(_canonical(registry.explainers, spec.explainers), group_metrics)
+        chosen = {
+            name: _with_companions(_canonical(registry.explainers, texts), group_metrics)
+            for name, texts in spec.task_explainers.items()
+        }
+        task_explainers = {task: chosen.get(parse_spec(task).name, general) for task in tasks}
+        used = dict.fromkeys(s for specs in task_explainers.values() for s in specs)
+        explainers = {s: registry.explainers.build(s) for s in used}
+        return Benchmark(tasks, explainers, metrics, spec, group_metrics, task_explainers)
 
     def all_metrics(self) -> list[Metric | GroupMetric]:
         """Per-instance and group metrics together."""
@@ -130,6 +159,11 @@ class Benchmark:
             "spec": {
                 "tasks": sorted(self.tasks),
                 "explainers": sorted(self.explainers),
+                "task_explainers": {
+                    task: sorted(names)
+                    for task, names in self.task_explainers.items()
+                    if sorted(names) != sorted(self.explainers)
+                },
                 "metrics": sorted([*self.metrics, *self.group_metrics]),
                 "n_examples": self.spec.n_examples,
                 "repeats": self.spec.repeats,
@@ -196,6 +230,12 @@ def git_hash() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def _task_explainer_pairs(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (task, explainer) pairs a ``run.json`` spec runs (a task without its own list runs them all)."""
+    own = spec.get("task_explainers", {})
+    return {(task, name) for task in spec.get("tasks", []) for name in own.get(task, spec.get("explainers", []))}
+
+
 def spec_differences(run: dict[str, Any], here: dict[str, Any]) -> list[str]:
     """Why the spec ``here`` cannot resume or extend the run directory's spec ``run`` (nothing when it
     equals it or only adds tasks, explainers, metrics, examples or repeats)."""
@@ -207,6 +247,15 @@ def spec_differences(run: dict[str, Any], here: dict[str, Any]) -> list[str]:
         missing = sorted(set(run.get(key, [])) - set(here.get(key, [])))
         if missing:
             problems.append(f"{key} of the run missing here: {', '.join(missing)}")
+    run_pairs, here_pairs = _task_explainer_pairs(run), _task_explainer_pairs(here)
+    dropped = sorted(
+        (task, name) for task, name in run_pairs - here_pairs if task in here["tasks"] and name in here["explainers"]
+    )
+    if dropped:
+        problems.append(
+            "explainers of the run not run on the same task here: "
+            + ", ".join(f"{name} on {task}" for task, name in dropped)
+        )
     for key in ("n_examples", "repeats"):
         if here.get(key, 0) < run.get(key, 0):
             problems.append(f"{key} {here.get(key)} here, {run.get(key)} in the run")

@@ -94,7 +94,8 @@ def run_benchmark(
                 )
                 continue
             items = _work_items(task_name, task, bench, done, validity, store)
-            total = len(bench.explainers) * spec.n_examples * spec.repeats
+            task_explainers = {name: bench.explainers[name] for name in bench.task_explainers[task_name]}
+            total = len(task_explainers) * spec.n_examples * spec.repeats
             bar = tqdm(
                 total=total,
                 initial=total - sum(len(i.todo) for i in items),
@@ -102,7 +103,7 @@ def run_benchmark(
                 unit="expl",
                 disable=not progress,
             )
-            context = WorkContext(task_name, task, bench.explainers, bench.metrics, spec.seed)
+            context = WorkContext(task_name, task, task_explainers, bench.metrics, spec.seed)
             for item_records in _execute(executor, context, items):
                 for record in item_records:
                     if store is not None:
@@ -198,7 +199,7 @@ def _work_items(
     for example, target in zip(examples, targets):
         todo = tuple(
             (name, r)
-            for name in bench.explainers
+            for name in bench.task_explainers[task_name]
             for r in range(spec.repeats)
             if (task_name, name, example.id, r) not in done
         )

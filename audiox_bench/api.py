@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +51,7 @@ def run(
     plugins: Sequence[str] = (),
     progress: bool = False,
     threads: int | None = None,
+    task_explainers: Mapping[str, str | Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Run a benchmark and return its records, one row per task x explainer x example x repeat.
 
@@ -80,6 +81,9 @@ def run(
     threads : int, optional
         Torch threads of this process, as ``--threads`` (default: ``AUDIOX_THREADS``, else the cores it
         may use).
+    task_explainers : mapping of task name to SPEC strings, optional
+        Explainers for one task instead of ``explainers`` (e.g. ``{"tags": ["audiolime", "occlusion"]}``);
+        a preset's own choice applies to its tasks unless ``explainers`` is given.
 
     Returns
     -------
@@ -103,6 +107,7 @@ def run(
         device=device,
         target=target,
         batch_size=batch_size,
+        task_explainers={name: _specs(specs) for name, specs in task_explainers.items()} if task_explainers else None,
     )
     engine = EngineSpec(jobs=jobs, dask_scheduler=dask_scheduler, dask_local=dask_local)
     result = run_benchmark(spec, out=out, overwrite=overwrite, progress=progress, engine=engine)

@@ -77,3 +77,19 @@ def test_a_preset_keeps_its_choice_for_the_tasks_given_and_explainers_given_appl
     assert make_spec("default", tasks=["tags:model=vgg_mtt"]).task_explainers == PRESETS["default"].task_explainers
     assert make_spec("default", tasks=["confound"]).task_explainers == {}
     assert make_spec("default", explainers=["audiolime"]).task_explainers == {}
+
+
+def test_the_python_api_takes_explainers_per_task(tiny_confound):
+    from audiox_bench import api
+
+    frame = api.run(
+        tasks=[TINY_CONFOUND_SPEC, "twin"],
+        explainers="random",
+        task_explainers={"twin": "random:over=slime"},
+        metrics="faithfulness_correlation",
+        n_examples=1,
+    )
+    assert sorted(zip(frame["task"].str.split(":").str[0], frame["explainer"])) == [
+        ("confound", "random"),
+        ("twin", "random:over=slime"),
+    ]

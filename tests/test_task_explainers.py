@@ -93,3 +93,9 @@ def test_the_python_api_takes_explainers_per_task(tiny_confound):
         ("confound", "random"),
         ("twin", "random:over=slime"),
     ]
+
+
+def test_run_json_lists_the_explainers_of_the_tasks_that_chose_them(tiny_confound):
+    spec = Benchmark.build(SPEC).run_info()["spec"]
+    assert spec["task_explainers"] == {"twin": ["random:over=slime"]}
+    assert spec["explainers"] == ["occlusion:over=slime", "random", "random:over=slime"]

@@ -159,10 +159,10 @@ class Benchmark:
             "spec": {
                 "tasks": sorted(self.tasks),
                 "explainers": sorted(self.explainers),
-                "task_explainers": {
+                "task_explainers": {  # the tasks whose explainers the spec chose (the others run them all)
                     task: sorted(names)
                     for task, names in self.task_explainers.items()
-                    if sorted(names) != sorted(self.explainers)
+                    if parse_spec(task).name in self.spec.task_explainers
                 },
                 "metrics": sorted([*self.metrics, *self.group_metrics]),
                 "n_examples": self.spec.n_examples,

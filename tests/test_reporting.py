@@ -60,19 +60,39 @@ SPECS = {
 def test_overall_rank_is_the_rank_of_mean_ranks_over_common_primary_scores():
     table = pd.DataFrame(
         {
-            "task": ["t"] * 9,
-            "explainer": ["a", "b", "a", "b", "a", "b", "a", "b", "c"],
-            "metric": ["m1", "m1", "m2", "m2", "m1.sub", "m1.sub", "m3", "m1.ref", "m1"],
-            "mean": [1.0, 0.5, 0.1, 0.2, 9, 0, 1, 1, 0.1],
-            "n": [5] * 9,
-            "rank": pd.array([1, 2, 2, 1, 1, 2, 1, pd.NA, 3], dtype="Int64"),
+            "task": ["t"] * 10,
+            "explainer": ["a", "b", "a", "b", "a", "b", "a", "b", "c", "c"],
+            "metric": ["m1", "m1", "m2", "m2", "m1.sub", "m1.sub", "m3", "m1.ref", "m1", "m2"],
+            "mean": [1.0, 0.5, 0.1, 0.2, 9, 0, 1, 1, 0.1, 0.0],
+            "n": [5] * 10,
+            "rank": pd.array([1, 2, 2, 1, 1, 2, 1, pd.NA, 3, 3], dtype="Int64"),
         }
     )
     overall = overall_ranks(table, SPECS).set_index("explainer")
-    # m1 is the only primary score a, b and c all have: m2 (no c) and m3 (a only) are left out
-    assert overall["metrics"].unique().tolist() == ["m1"]
-    assert overall["overall_rank"].to_dict() == {"a": 1, "b": 2, "c": 3}
-    assert left_out_of_overall(table, SPECS) == {"t": ["m2 (no value for c)", "m3 (no value for b, c)"]}
+    # m1 and m2 are the primary scores a, b and c all have: m3 (a only) is left out
+    assert overall["metrics"].unique().tolist() == ["m1;m2"]
+    assert overall["mean_rank"].to_dict() == {"a": 1.5, "b": 1.5, "c": 3.0}
+    assert overall["overall_rank"].to_dict() == {"a": 1, "b": 1, "c": 3}
+    assert left_out_of_overall(table, SPECS) == {"t": ["m3 (no value for b, c)"]}
+    # Without c's m2, only m1 is common: an "overall" rank would be m1's rank, so there is none
+    fewer = table.drop(index=9)
+    assert overall_ranks(fewer, SPECS).empty
+    assert left_out_of_overall(fewer, SPECS) == {"t": ["m2 (no value for c)", "m3 (no value for b, c)"]}
+    single = table[table["metric"] == "m1"]  # a run with one primary score: its rank is the overall rank
+    assert overall_ranks(single, SPECS)["overall_rank"].tolist() == [1, 2, 3]
+
+
+def test_the_page_says_why_a_task_has_no_overall_rank_and_drops_empty_score_columns():
+    records = [
+        Record("t", e, str(i), 0, metrics={"m1": v + i, "m2": None if e == "c" else v, "m3": None})
+        for e, v in (("a", 1.0), ("b", 0.0), ("c", 0.5))
+        for i in range(3)
+    ]
+    records += [Record("t", e, "9", 0, metrics={"m3": None}) for e in "abc"]
+    table = leaderboard(records, SPECS)
+    page = to_html(table, overall_ranks(table, SPECS), SPECS, {"spec": {"tasks": ["t"]}})
+    assert "No overall rank: fewer than two primary scores" in page and "m2 (no value for c)" in page
+    assert "No value on this task: m3" in page and "<th>m3" not in page
 
 
 def test_references_and_diagnostics_are_shown_not_ranked():

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from audiox_bench.core.contracts import ValueSpec
-from audiox_bench.results.leaderboard import left_out_of_overall, resolve_spec
+from audiox_bench.results.leaderboard import NO_OVERALL, left_out_of_overall, resolve_spec
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 110em; }
@@ -125,7 +125,10 @@ def _task_section(
     reference: str,
 ) -> str:
     by_metric = {m: {r["explainer"]: r for r in g.to_dict("records")} for m, g in rows.groupby("metric")}
-    scores = [m for m in by_metric if resolve_spec(m, specs).role == "score"]
+    every_score = [m for m in by_metric if resolve_spec(m, specs).role == "score"]
+    scores = [m for m in every_score if any(r["n"] > 0 for r in by_metric[m].values())]
+    valueless = {m: next((r["note"] for r in by_metric[m].values() if r["note"]), "") for m in every_score}
+    valueless = {m: note for m, note in valueless.items() if m not in scores and "." not in m}
     scores.sort(key=lambda m: (not resolve_spec(m, specs).primary, m))
     folded = sorted(m for m in by_metric if resolve_spec(m, specs).role != "score" and not m.startswith("("))
     ranks = {r["explainer"]: r for r in overall[overall["task"] == task].to_dict("records")}
@@ -168,10 +171,15 @@ def _task_section(
     notes = []
     if len(used):
         notes.append(f"Overall rank: mean rank over {html.escape(str(used.iloc[0]).replace(';', ', '))}")
-    if left_out:
-        notes.append("left out of it: " + html.escape("; ".join(left_out)))
+        if left_out:
+            notes.append("left out of it: " + html.escape("; ".join(left_out)))
+    elif left_out:
+        notes.append(f"No overall rank: {NO_OVERALL}; " + html.escape("; ".join(left_out)))
     if notes:
         parts.append(f'<p class="note">{"; ".join(notes)}.</p>')
+    if valueless:  # a score no explainer has here: one line, not a column of empty cells
+        listed = "; ".join(html.escape(m + (f" ({note})" if note else "")) for m, note in sorted(valueless.items()))
+        parts.append(f'<p class="note">No value on this task: {listed}.</p>')
     if unscored:  # one line, not a row of empty cells each
         by_reason: dict[str, list[str]] = {}
         for explainer in unscored:

@@ -47,6 +47,8 @@ N_RESAMPLES = 2000
 # Means closer than this share a rank: differences of float round-off (1 - 3e-9 vs 1 - 1e-8) are no ranking.
 RANK_ATOL, RANK_RTOL = 1e-9, 1e-6
 SIGNIFICANCE = 0.05  # family-wise level of the comparisons with the best explainer (Holm)
+MIN_OVERALL_SCORES = 2  # an overall rank over fewer scores, with others left out, is that score's rank
+NO_OVERALL = "fewer than two primary scores have a value for every explainer (read the score columns)"
 # Model inputs each explanation needed (see Record): shown, never ranked. Its wall time, which is not
 # deterministic, is in the cost table (costs.csv), not in the leaderboard.
 COST_SPECS = {"cost.model_calls": ValueSpec("cost.model_calls", "diagnostic", higher_is_better=False)}
@@ -354,7 +356,9 @@ def leaderboard(
 def overall_ranks(table: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> pd.DataFrame:
     """Overall rank per task: explainers ordered by their mean rank over the primary scores that every
     ranked explainer of the task has (``metrics`` names them). An explainer is ranked if it has a value
-    on at least one primary score; ties share the lower overall rank.
+    on at least one primary score; ties share the lower overall rank. A task gets no overall rank when
+    it would rest on one score while others are left out (it would repeat that score's rank under a
+    name that claims more, e.g. the randomization check alone where top-k has no truth for some).
 
     Returns
     -------
@@ -367,7 +371,7 @@ def overall_ranks(table: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> pd.Dat
         per_explainer = rows.groupby("explainer")["metric"].apply(set)
         common = sorted(set.intersection(*per_explainer)) if len(per_explainer) else []
         used = rows[rows["metric"].isin(common)]
-        if used.empty:
+        if used.empty or not overall_is_defined(common, set(rows["metric"])):
             continue
         overall = (
             used.assign(rank=used["rank"].astype(float))
@@ -383,6 +387,12 @@ def overall_ranks(table: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> pd.Dat
     overall = pd.concat(parts, ignore_index=True)
     overall["overall_rank"] = overall.groupby("task")["mean_rank"].rank(method="min").astype("Int64")
     return overall[OVERALL_COLUMNS].sort_values(["task", "overall_rank", "explainer"]).reset_index(drop=True)
+
+
+def overall_is_defined(common: Sequence[str], every: set[str]) -> bool:
+    """Whether an overall rank over the ``common`` primary scores says more than one score's rank: it
+    does over two or more, or over the only primary score there is."""
+    return len(common) >= MIN_OVERALL_SCORES or set(common) == every
 
 
 def left_out_of_overall(table: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> dict[str, list[str]]:

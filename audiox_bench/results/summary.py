@@ -12,7 +12,7 @@ import pandas as pd
 
 from audiox_bench.core.contracts import ValueSpec
 from audiox_bench.core.records import Record
-from audiox_bench.results.leaderboard import cost_table, left_out_of_overall, resolve_spec
+from audiox_bench.results.leaderboard import NO_OVERALL, cost_table, left_out_of_overall, resolve_spec
 
 
 def _mean_ci(row: Mapping[str, Any]) -> str:
@@ -77,8 +77,10 @@ def task_summary(
     ):
         notes.append(f"  {explainer}: {note}")
     left_out = left_out_of_overall(table, specs).get(task)
-    if left_out:
+    if left_out and task in set(overall["task"]):
         notes.append("  overall rank leaves out " + "; ".join(left_out))
+    elif left_out:
+        notes.append(f"  no overall rank: {NO_OVERALL}; " + "; ".join(left_out))
     return "\n".join(text + list(dict.fromkeys(notes)))
 
 

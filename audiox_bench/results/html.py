@@ -141,10 +141,9 @@ def _task_section(
     body = []
     for explainer in scored:
         rank = ranks.get(explainer, {}).get("overall_rank")
-        cells = [
-            f"<td>{html.escape(explainer)}</td>",
-            f'<td data-value="{"" if rank is None else rank}">{"" if rank is None else rank}</td>',
-        ]
+        cells = [f"<td>{html.escape(explainer)}</td>"]
+        if ranks:  # a task without an overall rank gets no column of empty cells
+            cells.append(f'<td data-value="{"" if rank is None else rank}">{"" if rank is None else rank}</td>')
         for metric in scores:
             row = by_metric[metric].get(explainer)
             cells.append(_value_cell(row, row is not None and row["rank"] == 1))
@@ -156,7 +155,7 @@ def _task_section(
         body.append(f"<tr>{''.join(cells)}</tr>")
     head = [
         "explainer",
-        "overall rank",
+        *(["overall rank"] if ranks else []),
         *(s + (" (lower is better)" if not resolve_spec(s, specs).higher_is_better else "") for s in scores),
         "s / explanation",
         "model calls / explanation",

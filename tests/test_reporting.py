@@ -20,6 +20,7 @@ from audiox_bench.results.compare import compare_runs
 from audiox_bench.results.html import to_html
 from audiox_bench.results.leaderboard import leaderboard, left_out_of_overall, overall_ranks
 from audiox_bench.results.store import read_records
+from audiox_bench.results.summary import task_summary
 from tests.conftest import TINY_CONFOUND_SPEC
 
 EXAMPLE_PLUGIN = str(Path(__file__).resolve().parents[1] / "examples" / "my_explainer.py")
@@ -283,3 +284,17 @@ def test_python_api_returns_records(tiny_confound):
     frame = audiox_bench.run(tasks=TINY_CONFOUND_SPEC, explainers=["audiolime", "random"], n_examples=4)
     assert set(frame["explainer"]) == {"audiolime", "random"} and "topk_overlap" in frame.columns
     assert len(frame) == 8 and not frame.attrs["leaderboard"].empty
+
+
+def test_the_printed_summary_leaves_out_what_has_no_value():
+    records = [
+        Record("t", e, str(i), 0, metrics={"m1": v + i, "m2": None if e == "b" else v, "m3": None})
+        for e, v in (("a", 1.0), ("b", 0.0))
+        for i in range(3)
+    ]
+    records += [Record("t", "c", str(i), 0, not_applicable="no sources here") for i in range(3)]
+    table = leaderboard(records, SPECS)
+    text = task_summary("t", table, overall_ranks(table, SPECS), SPECS, records, {})
+    header = text.splitlines()[1].split()
+    assert header == ["explainer", "m1", "m2", "s/expl", "calls/expl"]  # no m3 of blanks, no rank column
+    assert "nan" not in text and "no overall rank" in text

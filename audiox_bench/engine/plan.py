@@ -248,8 +248,9 @@ def spec_differences(run: dict[str, Any], here: dict[str, Any]) -> list[str]:
         if missing:
             problems.append(f"{key} of the run missing here: {', '.join(missing)}")
     run_pairs, here_pairs = _task_explainer_pairs(run), _task_explainer_pairs(here)
+    tasks_here, explainers_here = set(here.get("tasks", [])), set(here.get("explainers", []))
     dropped = sorted(
-        (task, name) for task, name in run_pairs - here_pairs if task in here["tasks"] and name in here["explainers"]
+        (task, name) for task, name in run_pairs - here_pairs if task in tasks_here and name in explainers_here
     )
     if dropped:
         problems.append(

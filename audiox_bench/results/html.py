@@ -127,8 +127,11 @@ def _task_section(
     by_metric = {m: {r["explainer"]: r for r in g.to_dict("records")} for m, g in rows.groupby("metric")}
     every_score = [m for m in by_metric if resolve_spec(m, specs).role == "score"]
     scores = [m for m in every_score if any(r["n"] > 0 for r in by_metric[m].values())]
-    valueless = {m: next((r["note"] for r in by_metric[m].values() if r["note"]), "") for m in every_score}
-    valueless = {m: note for m, note in valueless.items() if m not in scores and "." not in m}
+    valueless = {  # a score without a value here (sub-values of a score follow it: not listed apart)
+        m: next((r["note"] for r in by_metric[m].values() if r["note"]), "")
+        for m in every_score
+        if m not in scores and "." not in m
+    }
     scores.sort(key=lambda m: (not resolve_spec(m, specs).primary, m))
     folded = sorted(m for m in by_metric if resolve_spec(m, specs).role != "score" and not m.startswith("("))
     ranks = {r["explainer"]: r for r in overall[overall["task"] == task].to_dict("records")}

@@ -45,6 +45,8 @@ def task_summary(
     """The summary of one task (a small table and notes)."""
     rows = table[table["task"] == task]
     primary = sorted(m for m in rows["metric"].unique() if resolve_spec(m, specs).primary)
+    valued = set(rows[rows["n"] > 0]["metric"])
+    columns = [m for m in primary if m in valued]  # a score without a value here: its reason, not a column of "-"
     ranks = overall[overall["task"] == task].set_index("explainer")["overall_rank"].to_dict()
     lines = []
     costs = {r["explainer"]: r for r in cost_table([r for r in records if r.task == task]).to_dict("records")}
@@ -52,16 +54,16 @@ def task_summary(
     for explainer in sorted(
         rows["explainer"].unique(), key=lambda e: (pd.isna(ranks.get(e, np.nan)), ranks.get(e, 0), e)
     ):
-        line: dict[str, Any] = {
-            "rank": "" if pd.isna(ranks.get(explainer, np.nan)) else int(ranks[explainer]),
-            "explainer": explainer,
-        }
-        for metric in primary:
+        line: dict[str, Any] = {"explainer": explainer}
+        if ranks:  # a task without an overall rank gets no column of blanks
+            line = {"rank": "" if pd.isna(ranks.get(explainer, np.nan)) else int(ranks[explainer]), **line}
+        for metric in columns:
             cell = by_cell.get((explainer, metric))
             line[metric] = _mean_ci(cell) if cell is not None else "-"
         cost = costs.get(explainer)
-        line["s/expl"] = f"{cost['seconds']:.3g}" if cost else "-"
-        line["calls/expl"] = f"{cost['model_calls']:.0f}" if cost else "-"
+        measured = cost is not None and cost["n"] > 0  # not applicable everywhere: nothing was run
+        line["s/expl"] = f"{cost['seconds']:.3g}" if measured else "-"
+        line["calls/expl"] = f"{cost['model_calls']:.0f}" if measured else "-"
         lines.append(line)
     entry = validity.get(task, {})
     n_examples = len({r.example_id for r in records if r.task == task})
@@ -77,7 +79,7 @@ def task_summary(
     ):
         notes.append(f"  {explainer}: {note}")
     left_out = left_out_of_overall(table, specs).get(task)
-    if left_out and task in set(overall["task"]):
+    if left_out and ranks:
         notes.append("  overall rank leaves out " + "; ".join(left_out))
     elif left_out:
         notes.append(f"  no overall rank: {NO_OVERALL}; " + "; ".join(left_out))

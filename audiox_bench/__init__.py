@@ -40,6 +40,9 @@ from audiox_bench.core.registry import (
     register_task,
 )
 from audiox_bench.core.task import Task, ValidityCheck
+from audiox_bench.core.threads import reproducible_blas
+
+reproducible_blas()  # before torch's first matrix product: results independent of threads and batches
 
 __version__ = "0.2.0"
 

@@ -11,9 +11,11 @@ from audiox_bench.testing import CHECK_TASK
 TINY_CONFOUND = {"n_stems": 20, "n_train": 160, "epochs": 6, "n_validity": 40, "max_attempts": 1}
 TINY_CONFOUND_SPEC = "confound:" + ",".join(f"{k}={v}" for k, v in TINY_CONFOUND.items())
 assert TINY_CONFOUND_SPEC == CHECK_TASK  # the conformance suite checks on the same cached model
-TINY_VOCALS = {"n_stems": 20, "n_train": 240, "epochs": 8, "n_validity": 40, "max_attempts": 1}
+TINY_VOCALS = {"n_stems": 40, "n_train": 800, "epochs": 10, "n_validity": 60, "max_attempts": 1, "seed": 1}
 TINY_VOCALS_SPEC = "vocals:" + ",".join(f"{k}={v}" for k, v in TINY_VOCALS.items())
-TINY_ADVERSARIAL_SPEC = "adversarial:n_validity=6," + ",".join(f"detector_{k}={v}" for k, v in TINY_VOCALS.items())
+TINY_ADVERSARIAL_SPEC = "adversarial:n_validity=6,seed=1," + ",".join(
+    f"detector_{k}={v}" for k, v in TINY_VOCALS.items() if k != "seed"
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

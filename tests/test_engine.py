@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -30,7 +29,6 @@ SPEC = RunSpec(
     repeats=2,
     seed=3,
 )
-BATCH_TOLERANCE = 1e-8
 
 
 def comparable(records):
@@ -52,34 +50,15 @@ def test_same_seed_gives_identical_records_and_byte_identical_leaderboard(in_pro
     assert (out / "leaderboard.csv").read_bytes() == (tmp_path / "again" / "leaderboard.csv").read_bytes()
 
 
-def assert_records_close(records, reference, atol=BATCH_TOLERANCE):
-    """Records equal but for float round-off: the same components, weights and metric values within ``atol``."""
-    for got, want in zip(comparable(records), comparable(reference), strict=True):
-        for key in want:
-            if key in ("weights", "intercept", "surrogate_r2", "metrics", "extra"):
-                np.testing.assert_allclose(_numbers(got[key]), _numbers(want[key]), rtol=0, atol=atol, err_msg=key)
-            else:
-                assert got[key] == want[key], key
-
-
-def _numbers(value):
-    if isinstance(value, dict):
-        return [np.nan if v is None else v for k, v in sorted(value.items()) if not isinstance(v, str | dict | list)]
-    return np.nan if value is None else np.asarray(value, dtype=float)
-
-
-def test_batch_size_changes_speed_and_round_off_only(in_process_run, tmp_path):
-    """The guarantee the README states: another batch size gives records equal within 1e-8 (a CPU's
-    kernels may round differently per batch shape) and the same ranking; the same batch size gives
-    identical records."""
-    _, reference = in_process_run
+def test_batch_size_changes_speed_only(in_process_run, tmp_path):
+    """The guarantee the README states: another batch size gives identical records (an input's output is
+    the same bits in any batch: MKL's reproducible mode, and a lone input evaluated as a batch of two)."""
+    out, reference = in_process_run
     small_batches = run_benchmark(replace(SPEC, batch_size=5), out=tmp_path / "b5", progress=False)
-    assert_records_close(small_batches.records, reference.records)
-    table, expected = small_batches.leaderboard, reference.leaderboard
-    pd.testing.assert_series_equal(table["rank"], expected["rank"])
-    np.testing.assert_allclose(table["mean"], expected["mean"], rtol=0, atol=BATCH_TOLERANCE)
+    assert comparable(small_batches.records) == comparable(reference.records)
+    assert (out / "leaderboard.csv").read_bytes() == (tmp_path / "b5" / "leaderboard.csv").read_bytes()
     resumed = run_benchmark(SPEC, out=tmp_path / "b5", progress=False)  # not a different spec: resumes
-    assert_records_close(resumed.records, reference.records)
+    assert comparable(resumed.records) == comparable(reference.records)
 
 
 @pytest.mark.parametrize("engine", [EngineSpec(jobs=2), EngineSpec(dask_local=2)], ids=["jobs2", "dask2"])

@@ -62,8 +62,8 @@ def test_a_bad_thread_count_is_one_line(tmp_path):
     assert done.returncode == 2 and done.stderr == "error: AUDIOX_THREADS must be a positive integer, got 'many'\n"
 
 
-def test_thread_settings_change_no_result_beyond_round_off(tiny_confound, tmp_path):
-    """One thread or two, spinning or passive: records within the batch-size tolerance (1e-8), same ranks."""
+def test_thread_settings_change_no_result(tiny_confound, tmp_path):
+    """One thread or two, spinning or passive: identical records and leaderboards."""
     from audiox_bench.results.store import read_records
 
     runs = []
@@ -71,14 +71,6 @@ def test_thread_settings_change_no_result_beyond_round_off(tiny_confound, tmp_pa
         done, out = _run(tmp_path / threads, "--threads", threads, env={"OMP_WAIT_POLICY": policy})
         assert done.returncode == 0, done.stderr
         runs.append(out)
-    first, second = ({r.key: r for r in read_records(out)} for out in runs)
-    assert first.keys() == second.keys()
-    for key, record in first.items():
-        assert record.components == second[key].components
-        assert max(abs(a - b) for a, b in zip(record.weights, second[key].weights)) <= 1e-8
-    import pandas as pd
-
-    tables = [pd.read_csv(out / "leaderboard.csv") for out in runs]
-    columns = ["task", "explainer", "metric", "rank"]
-    pd.testing.assert_frame_equal(tables[0][columns], tables[1][columns])
-    assert (tables[0]["mean"] - tables[1]["mean"]).abs().max() <= 1e-8
+    first, second = ({r.key: r.without_timing() for r in read_records(out)} for out in runs)
+    assert first == second
+    assert (runs[0] / "leaderboard.csv").read_bytes() == (runs[1] / "leaderboard.csv").read_bytes()

@@ -22,18 +22,31 @@ The thread count: ``--threads N`` or ``AUDIOX_THREADS``, else the cores this pro
 
 :func:`thread_settings` says what was used and why; runs record it in ``run.json`` and model cards with
 their training time, so a slow run can be explained afterwards.
+
+**Results do not depend on threads or batches.** MKL's matrix products split their sums differently per
+thread count and per batch size, so a model's output for one input moved in the 8th digit (musicnn: its
+logits by 6e-6) with ``--threads`` or with what else was in its batch (measured on 2 cores:
+``tests/core/test_determinism.py``). :func:`reproducible_blas` asks MKL for its strict reproducible mode
+(``MKL_CBWR=AUTO,STRICT``, no measured cost), and models evaluate a lone input as a batch of two; then an
+input's output is the same bits in any batch, with any thread count. Training is the one exception:
+weight gradients are summed per thread, so models are trained with :data:`TRAINING_THREADS` threads
+whatever the run uses (:func:`fixed_threads`), and the count is part of the model's cache key.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from audiox_bench.core.errors import AudioxError
 
 BUSY_CORES = 0.5  # other processes using at least this much CPU at start: wait passively
+MKL_REPRODUCIBLE = "AUTO,STRICT"  # MKL's conditional numerical reproducibility, independent of threads
+TRAINING_THREADS = 2  # threads every model is trained with (weight gradients depend on the count)
 _SOURCE = {"threads": "torch default", "wait": "OpenMP default"}
 
 
@@ -84,6 +97,26 @@ def prepare_environment() -> None:
         )
 
 
+def reproducible_blas() -> None:
+    """Ask MKL for results that do not depend on the thread count or the batch (``MKL_CBWR``), unless the
+    user set it. MKL reads it at its first call, so this runs when ``audiox_bench`` is imported."""
+    os.environ.setdefault("MKL_CBWR", MKL_REPRODUCIBLE)
+
+
+@contextmanager
+def fixed_threads(threads: int) -> Iterator[None]:
+    """Run the block with ``threads`` torch threads, then restore the count (training runs in
+    :data:`TRAINING_THREADS`, so a model is the same bits whatever ``--threads`` says)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def set_threads(threads: int | None = None) -> int:
     """Set torch's intra-op threads and return the count.
 
@@ -130,5 +163,6 @@ def thread_settings() -> dict[str, Any]:
         "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
         "wait_from": _SOURCE["wait"],
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "mkl_cbwr": os.environ.get("MKL_CBWR"),
         "cores_available": available_cores(),
     }

@@ -14,6 +14,7 @@ from torch import nn
 from audiox_bench.core.classifier import FeatureStats
 from audiox_bench.core.disk_cache import cache_dir, cache_key
 from audiox_bench.core.files import atomic_write_bytes, atomic_write_text, load_json
+from audiox_bench.core.threads import TRAINING_THREADS
 from audiox_bench.models.frontends import LogMel
 from audiox_bench.models.torch_classifier import TorchClassifier
 
@@ -50,6 +51,9 @@ def cached_classifier(
     (TorchClassifier, dict)
         The classifier and its model card (``card["cache"]`` says whether it was loaded or trained).
     """
+    # Models are trained with a fixed thread count (weight gradients depend on it): part of the key, so a
+    # model trained with another count is never taken for this one.
+    description = {**description, "training_threads": TRAINING_THREADS}
     entry = cache_dir() / "models" / f"{name}-{cache_key(description)}"
     network, frontend = make_modules()
     state = load_state(entry / "model.pt")

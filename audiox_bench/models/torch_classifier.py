@@ -69,13 +69,21 @@ class TorchClassifier(Differentiable, SpectrumClassifier, LayerRandomizable, Bat
         self.input_samples = input_samples
 
     def _batched(self, inputs, step: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
-        """Apply ``step`` (tensor on device -> tensor) to ``inputs`` one batch at a time."""
+        """Apply ``step`` (tensor on device -> tensor) to ``inputs`` one batch at a time.
+
+        A lone input is evaluated as a batch of two (itself twice): CPU kernels take another path for a
+        batch of one, so its output would differ in the last bits from the same input's in any larger
+        batch (:mod:`audiox_bench.core.threads`)."""
         out = []
         with torch.inference_mode():
             for start in range(0, len(inputs), self.batch_size):
                 chunk = inputs[start : start + self.batch_size]
                 chunk = torch.from_numpy(np.ascontiguousarray(chunk)) if isinstance(chunk, np.ndarray) else chunk
-                out.append(step(chunk.to(self.device)).cpu().numpy())
+                lone = len(chunk) == 1
+                if lone:
+                    chunk = torch.cat([chunk, chunk])
+                result = step(chunk.to(self.device))
+                out.append((result[:1] if lone else result).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
     # -- Differentiable ------------------------------------------------------------------------

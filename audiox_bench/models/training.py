@@ -12,7 +12,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from audiox_bench.core.classifier import FeatureStats
-from audiox_bench.core.threads import thread_settings
+from audiox_bench.core.threads import TRAINING_THREADS, fixed_threads, thread_settings
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ def train_network(
     description: str = "training",
     progress: bool = True,
 ) -> TrainingResult:
-    """Train ``network`` in place with Adam and cross-entropy, deterministically from ``config.seed``.
+    """Train ``network`` in place with Adam and cross-entropy, deterministically from ``config.seed``, with
+    :data:`~audiox_bench.core.threads.TRAINING_THREADS` torch threads whatever the process uses (weight
+    gradients are summed per thread, so another count gives another model).
 
     Parameters
     ----------
@@ -62,6 +64,19 @@ def train_network(
     progress : bool
         Show a progress bar over epochs.
     """
+    with fixed_threads(TRAINING_THREADS):
+        return _train(network, features, labels, config, device, description, progress)
+
+
+def _train(
+    network: nn.Module,
+    features: np.ndarray,
+    labels: np.ndarray,
+    config: TrainingConfig,
+    device: str,
+    description: str,
+    progress: bool,
+) -> TrainingResult:
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     network.to(device).train()
@@ -160,6 +175,6 @@ def fit_classifier(
         "epochs": config.epochs,
         "standardised_input": standardise,
         "n_parameters": sum(p.numel() for p in network.parameters()),
-        "threads": thread_settings(),
+        "threads": {**thread_settings(), "training_threads": TRAINING_THREADS},
         "feature_stats": stats.to_dict(),
     }

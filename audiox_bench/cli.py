@@ -195,6 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_plugin_option(check)
 
+    again = commands.add_parser(
+        "reproduce",
+        help="the papers' own protocols (audioLIME, SLIME contents, veracity), paper next to ours",
+    )
+    again.add_argument("--quick", action="store_true", help="fewer examples per protocol (a few minutes)")
+    again.add_argument(
+        "--out", type=Path, default=None, help="run directories of the protocols (default runs/reproduce[-quick])"
+    )
+    again.add_argument("--format", choices=("md", "csv"), default="md")
+    again.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    _add_threads_option(again)
+
     board = commands.add_parser("leaderboard", help="print the leaderboard of a run directory again")
     board.add_argument("run_dir", type=Path)
     board.add_argument("--format", choices=("md", "csv", "html"), default="md")
@@ -269,6 +281,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
             default = "required" if info.required else f"default {info.default!r}"
             kind = f" ({info.annotation})" if info.annotation else ""
             print(f"  {info.name}{kind}, {default}" + (f": {info.meaning}" if info.meaning else ""))
+        choices = getattr(reg.get(args.name), "choices", None)
+        if callable(choices):  # e.g. captum's methods, each with how its weights are read
+            print("choices:")
+            for line in choices():
+                print(f"  {line}")
         return 0
     for kind in [args.kind] if args.kind else list(KINDS):
         reg = registry.REGISTRIES[kind]
@@ -355,6 +372,17 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from audiox_bench.reproduce import reproduce
+    from audiox_bench.results.leaderboard import to_csv, to_markdown
+
+    out = args.out or Path("runs") / ("reproduce-quick" if args.quick else "reproduce")
+    table = reproduce(out, quick=args.quick, progress=not args.no_progress)
+    print(to_markdown(table) if args.format == "md" else to_csv(table), end="")
+    print(f"run directories and reproduce.md: {out}", file=sys.stderr)
+    return 0
+
+
 def _cmd_plot(args: argparse.Namespace) -> int:
     from audiox_bench.results.plots import plot_run
 
@@ -386,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "explain": _cmd_explain,
             "check": _cmd_check,
             "predict": _cmd_predict,
+            "reproduce": _cmd_reproduce,
         }[args.command]
         return handler(args)
     except AudioxError as exc:

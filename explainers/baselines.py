@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from audiox_bench.core.classifier import Classifier, Differentiable, require
-from audiox_bench.core.components import Factorization, FeatureFactorization
+from audiox_bench.core.components import AGGREGATION_RULES, Factorization, FeatureFactorization
 from audiox_bench.core.contracts import Example, Explainer, Explanation
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.registry import explainers
@@ -209,18 +209,34 @@ class KernelShapExplainer(OverExplainer):
 
 @explainers.register("gradient")
 class GradientExplainer(OverExplainer):
-    """Gradient x (input - occlusion content) of the target probability, summed over each segment.
+    """Gradient x (input - occlusion content) of the target probability, aggregated per segment (summed
+    by default).
 
     With the ``zero`` content of a dB input this is the classic gradient x input; in general it is the
     first-order estimate of the drop when the segment is filled with the content. Needs a torch model
     and a segmentation factorization (``over=slime``, the default here); anything else is not
     applicable (N/A in the leaderboard).
+
+    Parameters
+    ----------
+    aggregate : str
+        How a segment's weight is read from its cells: ``sum`` (the default: the segment's share of the
+        first-order change), ``mean`` (per cell) or ``abs_sum`` (magnitude).
+    over, **factorization :
+        As in :class:`OverExplainer`.
     """
 
     description = "gradient x (input - content) summed per segment (torch models, segmentations)"
 
-    def __init__(self, over: str = "slime", **factorization: Any) -> None:
+    def __init__(self, over: str = "slime", aggregate: str = "sum", **factorization: Any) -> None:
         super().__init__(over, **factorization)
+        if aggregate not in AGGREGATION_RULES:
+            raise ValueError(f"aggregate must be one of {', '.join(AGGREGATION_RULES)}, got {aggregate!r}")
+        self.aggregate = aggregate
+
+    @property
+    def weight_rule(self) -> str:
+        return f"gradient x (input - content) per cell, aggregate={self.aggregate} over each segment's cells"
 
     def explain(self, model, example, factorization, target, seed) -> Explanation:
         start = time.perf_counter()
@@ -235,7 +251,5 @@ class GradientExplainer(OverExplainer):
         attribution = gradient[0].cpu().numpy().astype(np.float64) * (
             factorization.features - factorization.fill
         ).astype(np.float64)
-        weights = np.bincount(
-            factorization.cell_map.ravel(), weights=attribution.ravel(), minlength=factorization.n_components
-        )
+        weights = factorization.per_component(attribution, self.aggregate)
         return self._explanation(factorization, weights, target, 1, start)

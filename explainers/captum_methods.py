@@ -15,10 +15,25 @@ baselines do, and its attributions are read per component:
   DeepLiftShap, GuidedBackprop, Deconvolution, and NoiseTunnel over any of them: ``method=NoiseTunnel,
   base=IntegratedGradients,nt_type=smoothgrad``) attribute the target probability to the model's input
   features, with the occlusion content as baseline (``baselines=content``, or ``zero``). A component's
-  weight is the **sum** of the attributions of its cells: attributions are additive (for
-  IntegratedGradients and DeepLift they sum to f(input) - f(baseline)), so the sum is the component's
-  share of the change, and it is what the ``gradient`` baseline reports. They need a differentiable model
-  and a segmentation of its input; anything else is not applicable.
+  weight is read from its cells' attributions by a stated rule, ``aggregate``: ``sum`` by default
+  (attributions are additive: for IntegratedGradients and DeepLift they sum to f(input) - f(baseline), so
+  the sum is the component's share of the change; it is what the ``gradient`` baseline reports), ``mean``
+  (per cell: SLIME's temporal segments hold 480 or 560 cells) or ``abs_sum`` (magnitude). Saliency is
+  Captum's |gradient| unless ``abs=false`` (Captum's own default ``abs=True`` is kept): its attributions
+  are then all positive, so its sum ranks by magnitude, not by direction. Per method:
+
+  ===============================  ==========================================  =====================
+  method                           cell attribution                            component weight
+  ===============================  ==========================================  =====================
+  Saliency                         abs(gradient) (``abs=true``) or gradient    ``aggregate`` (sum)
+  InputXGradient                   gradient x input                            ``aggregate`` (sum)
+  IntegratedGradients, DeepLift,   additive: sums to f(input) - f(baseline)    ``aggregate`` (sum)
+  DeepLiftShap, GradientShap
+  GuidedBackprop, Deconvolution    modified gradient (ReLU rules)              ``aggregate`` (sum)
+  NoiseTunnel                      its base method's, averaged over noise      ``aggregate`` (sum)
+  ===============================  ==========================================  =====================
+
+  They need a differentiable model and a segmentation of its input; anything else is not applicable.
 - FeaturePermutation permutes features across a batch of different inputs; an explanation has one input,
   so it is not applicable.
 
@@ -39,7 +54,7 @@ import torch
 from torch import nn
 
 from audiox_bench.core.classifier import Classifier, Differentiable, require
-from audiox_bench.core.components import Factorization, FeatureFactorization
+from audiox_bench.core.components import AGGREGATION_RULES, Factorization, FeatureFactorization
 from audiox_bench.core.contracts import Example, Explanation
 from audiox_bench.core.errors import AudioxError, NotApplicableError
 from audiox_bench.core.registry import explainers
@@ -57,6 +72,16 @@ GRADIENT = (
     "GuidedBackprop",
     "Deconvolution",
 )
+CELL_ATTRIBUTIONS = {  # what a gradient method attributes to each cell of the model input
+    "Saliency": "|gradient|",
+    "InputXGradient": "gradient x input",
+    "IntegratedGradients": "integrated gradients (sum to f(input) - f(baseline))",
+    "GradientShap": "expected gradients (sum to f(input) - E f(baseline))",
+    "DeepLift": "DeepLift multipliers (sum to f(input) - f(baseline))",
+    "DeepLiftShap": "DeepLift over a baseline distribution",
+    "GuidedBackprop": "guided backpropagation (ReLU gradients clipped)",
+    "Deconvolution": "deconvolution (ReLU of the backward signal)",
+}
 NOT_APPLICABLE = {
     "FeaturePermutation": "FeaturePermutation permutes features across a batch of different inputs; "
     "an explanation has one input"
@@ -112,7 +137,9 @@ def _relu_modules(network: nn.Module) -> nn.Module:
 @explainers.register("captum")
 class CaptumExplainer(OverExplainer):
     """A Captum attribution method over another explainer's components (perturbation methods through the
-    shared prediction path; gradient methods summed per segment).
+    shared prediction path, attributing to the components directly; gradient methods attributing to the
+    input's cells, read per component by ``aggregate``: summed by default, Saliency's of |gradient| as
+    Captum's ``abs=True`` gives them).
 
     Parameters
     ----------
@@ -135,6 +162,12 @@ class CaptumExplainer(OverExplainer):
         Noise of GradientShap and NoiseTunnel, in the input's units.
     baselines : str
         Gradient methods' baseline: ``content`` (the factorization's occlusion content) or ``zero``.
+    aggregate : str
+        Gradient methods: how a component's weight is read from its cells' attributions, ``sum`` (the
+        default: its share of an additive attribution), ``mean`` (per cell) or ``abs_sum`` (magnitude).
+    abs : bool
+        Saliency (and NoiseTunnel over it): attribute the absolute gradient (Captum's default) or the
+        signed one.
     **factorization :
         The keywords of ``over``.
     """
@@ -151,9 +184,14 @@ class CaptumExplainer(OverExplainer):
         n_steps: int | None = None,
         stdevs: float = 0.1,
         baselines: str = "content",
+        aggregate: str = "sum",
+        abs: bool = True,
         **factorization: Any,
     ) -> None:
         super().__init__(over, **factorization)
+        if aggregate not in AGGREGATION_RULES:
+            raise ValueError(f"aggregate must be one of {', '.join(AGGREGATION_RULES)}, got {aggregate!r}")
+        self.aggregate, self.absolute = aggregate, bool(abs)
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         if method == "NoiseTunnel" and base not in GRADIENT:
@@ -167,6 +205,29 @@ class CaptumExplainer(OverExplainer):
         self.method, self.base, self.nt_type = method, base, nt_type
         self.n_samples, self.n_steps, self.stdevs, self.baselines = n_samples, n_steps, float(stdevs), baselines
         captum()  # a missing Captum fails when the SPEC is built, not on every item
+
+    @classmethod
+    def choices(cls) -> list[str]:
+        """One line per method: what it attributes to and how a component's weight is read
+        (``audiox list explainers captum`` prints them)."""
+        lines = [f"{m}: attributes to the components themselves (no aggregation)" for m in PERTURBATION]
+        lines += [
+            f"{m}: {CELL_ATTRIBUTIONS[m]}{' (abs=true; abs=false: gradient)' if m == 'Saliency' else ''} per cell, "
+            "aggregate=sum over each component's cells (or mean, abs_sum)"
+            for m in GRADIENT
+        ]
+        lines.append("NoiseTunnel: its base method's cell attributions averaged over noisy inputs, then as the base")
+        lines += [f"{m}: not applicable ({why})" for m, why in NOT_APPLICABLE.items()]
+        return lines
+
+    @property
+    def weight_rule(self) -> str:
+        if self.method in PERTURBATION:
+            return f"{self.method} attributes to the components themselves (no aggregation)"
+        name = self.base if self.method == "NoiseTunnel" else self.method
+        cells = CELL_ATTRIBUTIONS[name] if name != "Saliency" else ("|gradient|" if self.absolute else "gradient")
+        noise = f" averaged by NoiseTunnel ({self.nt_type})" if self.method == "NoiseTunnel" else ""
+        return f"{cells}{noise} per cell, aggregate={self.aggregate} over each component's cells"
 
     def explain(
         self, model: Classifier, example: Example, factorization: Factorization, target: int, seed: int
@@ -249,6 +310,8 @@ class CaptumExplainer(OverExplainer):
             keywords["baselines"] = baseline
         if name in ("GradientShap", "DeepLiftShap"):  # a distribution of baselines: the content and zeros
             keywords["baselines"] = torch.cat([baseline, torch.zeros_like(baseline)])
+        if name == "Saliency":
+            keywords["abs"] = self.absolute
         if name == "IntegratedGradients" and self.n_steps is not None:
             keywords["n_steps"] = self.n_steps
         if name == "GradientShap":
@@ -262,8 +325,5 @@ class CaptumExplainer(OverExplainer):
             for notice in CAPTUM_NOTICES:
                 warnings.filterwarnings("ignore", message=notice, category=UserWarning)
             cells = attribution.attribute(inputs, **keywords)
-        cells = cells.detach().cpu().numpy().reshape(factorization.features.shape).astype(np.float64)
-        weights = np.bincount(
-            factorization.cell_map.ravel(), weights=cells.ravel(), minlength=factorization.n_components
-        )
-        return weights, forward.n_inputs
+        cells = cells.detach().cpu().numpy().reshape(factorization.features.shape)
+        return factorization.per_component(cells, self.aggregate), forward.n_inputs

@@ -15,6 +15,7 @@ from audiox_bench.core.contracts import Figure, Metric, MetricInput
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import metrics
+from audiox_bench.perturbation.baselines import OWN, TASK, check_baseline, switched_off
 from audiox_bench.perturbation.masks import distinct_masks
 from audiox_bench.perturbation.prediction_cache import prediction_cache
 from audiox_bench.results.plots import figure_path, values_by_explainer, violins
@@ -36,19 +37,23 @@ def pearson_or_none(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(stats.pearsonr(x, y).statistic)
 
 
-def faithfulness_of_subsets(item: MetricInput, subsets: np.ndarray) -> float | None:
+def faithfulness_of_subsets(item: MetricInput, subsets: np.ndarray, baseline: str = OWN) -> float | None:
     """Pearson r between the drop in the target score when each subset of components is switched off
-    (through the explanation's factorization, the shared prediction cache) and the subset's summed weights.
+    (filled with ``baseline``, through the shared prediction cache) and the subset's summed weights.
 
     Parameters
     ----------
     item : MetricInput
     subsets : np.ndarray [shape=(n_runs, n_components), dtype=bool]
         True where a component is switched off.
+    baseline : str
+        An occlusion content, or ``own`` (the explanation's factorization as it is); see
+        :func:`~audiox_bench.perturbation.baselines.switched_off`.
     """
     d, target = item.factorization.n_components, item.explanation.target
+    factorization = switched_off(item.factorization, item.model, baseline, item.seed)
     distinct = distinct_masks(np.vstack([np.ones((1, d), bool), ~np.asarray(subsets, bool)]))
-    probabilities, _ = prediction_cache(item.model).predict(item.model, item.factorization, distinct.masks)
+    probabilities, _ = prediction_cache(item.model).predict(item.model, factorization, distinct.masks)
     scores = probabilities[distinct.inverse, target]
     sums = np.asarray(subsets, bool) @ np.asarray(item.explanation.weights, dtype=np.float64)
     return pearson_or_none(scores[0] - scores[1:], sums)
@@ -57,10 +62,15 @@ def faithfulness_of_subsets(item: MetricInput, subsets: np.ndarray) -> float | N
 @metrics.register("faithfulness_correlation")
 class FaithfulnessCorrelation(Metric):
     """Pearson correlation, over random subsets of components switched off, between the drop in the
-    target score and the sum of the explanation's weights on the subset.
+    target score and the sum of the explanation's weights on the subset (Bhatt, Weller, Moura, IJCAI 2020,
+    Sec. 3, "faithfulness": mu_F with |S| = 30% of the features, 50 subsets).
 
-    Subsets are drawn from the instance's seed and evaluated in one batch through the explanation's own
-    factorization (distinct subsets once, shared cache). Undefined (skipped, with the reason) when the
+    Components are switched off to the task's baseline (``baseline=task``), the same for every explainer
+    of the task, so two explanations with the same weights over the same components score the same
+    whatever content each was fitted with; sources are switched off by removing them. The paper leaves the
+    baseline open (its "x_s = baseline"); ``baseline=own`` scores each explanation through its own fill
+    (its surrogate's perturbations), only on request. Subsets are drawn from the instance's seed and
+    evaluated in one batch (distinct subsets once, shared cache). Undefined (skipped, with the reason) when the
     drops or the sums do not vary, and when fewer than ``min_subsets`` distinct subsets of the subset
     size exist: with 2 components a correlation over the 2 possible subsets is +-1 by construction, and
     with 3 or 4 it is a correlation over 3 or 4 points. The default bound of 10 is where a correlation
@@ -76,16 +86,24 @@ class FaithfulnessCorrelation(Metric):
         Subset size as a fraction of the components (at least 1 component).
     min_subsets : int
         Fewest distinct subsets for which the correlation is reported.
+    baseline : str
+        What switched-off segments are filled with: ``task`` (the task's baseline, the default), an
+        occlusion content (``zero``, ``min_data``, ``mean_inp``, ``noise_norm`` ...), or ``own`` (each
+        explanation's own fill).
     """
 
     name = "faithfulness_correlation"
     higher_is_better = True
-    description = "Pearson r between score drop and summed weights of random component subsets switched off"
+    description = (
+        "Pearson r between score drop and summed weights of random component subsets switched off to the "
+        "task's baseline"
+    )
 
-    def __init__(self, n_runs: int = 50, fraction: float = 0.3, min_subsets: int = 10) -> None:
+    def __init__(self, n_runs: int = 50, fraction: float = 0.3, min_subsets: int = 10, baseline: str = TASK) -> None:
         if n_runs < 2 or not 0 < fraction < 1 or min_subsets < 3:
             raise ValueError("n_runs >= 2, 0 < fraction < 1 and min_subsets >= 3 are needed")
         self.n_runs, self.fraction, self.min_subsets = int(n_runs), float(fraction), int(min_subsets)
+        self.baseline = check_baseline(baseline)
 
     def subset_size(self, n_components: int) -> int:
         """Components switched off per subset: ``fraction`` of them, rounded, between 1 and d - 1."""
@@ -101,7 +119,8 @@ class FaithfulnessCorrelation(Metric):
                 f"{self.min_subsets} a correlation needs to mean anything"
             )
         subsets = random_subsets(d, self.n_runs, size, np.random.default_rng(item.seed))
-        return {self.name: faithfulness_of_subsets(item, subsets)}
+        baseline = item.baseline if self.baseline == TASK else self.baseline
+        return {self.name: faithfulness_of_subsets(item, subsets, baseline)}
 
     def plot(
         self, plt: Any, task: str, records: Sequence[Record], group_rows: Sequence[GroupRow], out: Path

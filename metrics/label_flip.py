@@ -2,8 +2,10 @@
 explainer's top-k regions and see whether the model's decision still flips.
 
 Reported next to the same rate for the **norm oracle** (the k regions where the perturbation has the
-most energy), an upper bound an explainer's regions can be read against, and for all regions with a
-positive weight (the reference's second criterion).
+most energy) and for all regions with a positive weight (the reference's second criterion). Both are
+diagnostics, never ranked: the oracle flips by construction (the perturbation is zero outside its k
+regions, so its k regions of most energy hold all of it), and every explanation whose weights are all
+positive (Captum's Saliency, which returns |gradient|) keeps the whole perturbation and always flips.
 """
 
 from __future__ import annotations
@@ -54,14 +56,15 @@ class LabelFlip(Metric):
     gives the adversarial label (k = number of perturbed regions), else 0; the mean is the flip rate.
 
     Also ``label_flip.all_positive`` (inside every positive-weight region) and ``label_flip.oracle``
-    (inside the k regions of largest perturbation energy: a reference, not ranked). Undefined for
-    examples without a perturbation or factorizations that cannot be mapped onto it.
+    (inside the k regions of largest perturbation energy), diagnostics: both flip by construction in the
+    cases the module says. Undefined for examples without a perturbation, factorizations that cannot be
+    mapped onto it, and explanations of another class than the adversarial one.
     """
 
     name = "label_flip"
     higher_is_better = True
     description = "adversarial perturbation kept inside the top-k regions only still flips the label"
-    value_roles = (("all_positive", "score"), ("oracle", "reference"))
+    value_roles = (("all_positive", "diagnostic"), ("oracle", "diagnostic"))
 
     def value_names(self) -> list[str]:
         return [self.name, f"{self.name}.all_positive", f"{self.name}.oracle"]
@@ -70,6 +73,10 @@ class LabelFlip(Metric):
         perturbation = item.example.perturbation
         if perturbation is None:
             raise NotApplicableError("the example carries no adversarial perturbation")
+        if item.explanation.target != perturbation.adversarial_label:
+            raise NotApplicableError(
+                "the explanation is not of the adversarial class, whose regions the perturbation drives"
+            )
         masks = component_masks(item.factorization, perturbation, item.model)
         if masks is None:
             raise NotApplicableError(

@@ -1,6 +1,7 @@
 """Stability U_n and content agreement (Mishra, Benetos, Sturm, Dixon 2020, Sec. V, Figs. 3-7).
 
-Both compare the top-k components of several explanations of one instance, read from the run's records:
+Both compare the top-k components of several explanations of one instance, read from the run's records;
+a component's rank is by the magnitude of its weight, positive or negative, as in the paper (Sec. IV):
 
 - ``stability``: the explainer run ``repeats`` times with different seeds; U_n is the number of unique
   components among the pooled top-k lists (k when every repeat agrees, up to k x repeats).
@@ -44,7 +45,8 @@ def _ranking(record: Record) -> tuple[Sequence[str], Sequence[float]]:
 
 @metrics.register("stability")
 class Stability(GroupMetric):
-    """U_n: unique components in the pooled top-k of the repeats of one example (k = perfectly stable).
+    """U_n: unique components in the pooled top-k (by |weight|) of the repeats of one example (k = perfectly
+    stable).
 
     Needs ``--repeats`` of at least 2; one value per (task, explainer, example).
 
@@ -56,7 +58,7 @@ class Stability(GroupMetric):
 
     name = "stability"
     higher_is_better = False
-    description = "U_n: unique components in the top-k of repeated explanations (k = perfectly stable)"
+    description = "U_n: unique components in the top-k by |weight| of repeated explanations (k = perfectly stable)"
 
     def __init__(self, k: int = 3) -> None:
         if k < 1:
@@ -93,7 +95,8 @@ class Stability(GroupMetric):
 
 @metrics.register("content_agreement")
 class ContentAgreement(GroupMetric):
-    """N_ce between an explanation and the same explainer's with a reference occlusion content.
+    """N_ce between the top-k (by |weight|) of an explanation and of the same explainer's with a reference
+    occlusion content.
 
     Applies to explainers with a ``content`` parameter (SLIME); the reference configuration is added
     to the run automatically. Reports ``content_agreement`` (N_ce / k) and ``content_agreement.n_ce``.
@@ -108,7 +111,7 @@ class ContentAgreement(GroupMetric):
 
     name = "content_agreement"
     higher_is_better = True
-    description = "share of the top-k shared with the same explainer using the reference content (zero)"
+    description = "share of the top-k by |weight| shared with the same explainer using the reference content (zero)"
     value_roles = (("n_ce", "diagnostic"),)
 
     def __init__(self, reference: str = "zero", k: int = 3) -> None:

@@ -13,6 +13,7 @@ from audiox_bench.core.contracts import Figure, Metric, MetricInput
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import metrics
+from audiox_bench.core.task import NO_TRUTH as NO_TRUTH_HERE
 from audiox_bench.results.plots import (
     explainer_ticks,
     figure_path,
@@ -22,6 +23,7 @@ from audiox_bench.results.plots import (
 )
 
 NO_TRUTH = "no explanation on this task has ground truth in its components"
+MIN_TRUTH_FOR_RATE = 3  # all_but_one (N_ce >= k - 1) is a rate of the paper's 3 injected segments
 
 
 def top_positive(names: Sequence[str], weights: np.ndarray, k: int) -> list[str]:
@@ -34,13 +36,14 @@ def top_positive(names: Sequence[str], weights: np.ndarray, k: int) -> list[str]
 
 
 def top_k(names: Sequence[str], weights: np.ndarray, k: int) -> list[str]:
-    """The ``k`` components with the largest weights whatever their sign, best first (ties: component
-    order). Rankings (stability, agreement between explanations) use this; overlap with the truth uses
-    :func:`top_positive`."""
+    """The ``k`` components with the largest weights by magnitude, positive or negative, largest first
+    (ties: component order): Mishra et al. (2020, Sec. IV) rank a component by how much it matters,
+    whichever way. Rankings (stability, agreement between explanations) use this; overlap with the truth
+    uses :func:`top_positive` (a component that lowers the score does not explain it, Sec. V)."""
     weights = np.asarray(weights, dtype=np.float64)
     if weights.shape != (len(names),):
         raise ValueError(f"weights have shape {weights.shape}, expected ({len(names)},)")
-    return [names[i] for i in np.argsort(-weights, kind="stable")[:k]]
+    return [names[i] for i in np.argsort(-np.abs(weights), kind="stable")[:k]]
 
 
 def topk_overlap(names: Sequence[str], weights: np.ndarray, truth: Collection[str], k: int | None = None) -> int:
@@ -68,9 +71,11 @@ class TopKOverlap(Metric):
     """N_ce / k: share of the top-k positive components that are ground truth (k = |truth|).
 
     Reports ``topk_overlap`` (N_ce / k), ``topk_overlap.n_ce`` (N_ce), and the rates of Mishra et al.
-    (2020) as 0/1 per instance (their means are the rates): ``topk_overlap.all`` (N_ce = k) and
-    ``topk_overlap.all_but_one`` (N_ce >= k - 1), with k capped at the size of the truth. Instances
-    without ground truth are skipped (None), not scored as 0.
+    (2020, Sec. V) as 0/1 per instance (their means are the rates): ``topk_overlap.all`` (N_ce = k) and
+    ``topk_overlap.all_but_one`` (N_ce >= k - 1), with k capped at the size of the truth. ``all_but_one``
+    is undefined where the truth has fewer than 3 components: with one it is 1 for every explanation
+    (N_ce >= 0), a tie by construction. Instances without ground truth (or whose truth drives another
+    class than the one explained) are skipped with the task's reason, not scored as 0.
 
     Parameters
     ----------
@@ -91,10 +96,7 @@ class TopKOverlap(Metric):
     def score(self, item: MetricInput) -> dict[str, float | None]:
         truth = item.ground_truth
         if truth is None or len(truth) == 0:
-            raise NotApplicableError(
-                "the task states no ground truth for this example in these components (e.g. a confound "
-                "mix without drums, or a truth that is a source while the components are segments)"
-            )
+            raise NotApplicableError(item.truth_note or NO_TRUTH_HERE)
         k = self.k or len(truth)
         n_ce = topk_overlap(item.explanation.components, item.explanation.weights, truth.components, k)
         best = min(k, len(truth))  # the largest N_ce possible
@@ -102,7 +104,7 @@ class TopKOverlap(Metric):
             self.name: n_ce / best,
             f"{self.name}.n_ce": float(n_ce),
             f"{self.name}.all": float(n_ce == best),
-            f"{self.name}.all_but_one": float(n_ce >= best - 1),
+            f"{self.name}.all_but_one": float(n_ce >= best - 1) if best >= MIN_TRUTH_FOR_RATE else None,
         }
 
     def value_names(self) -> list[str]:

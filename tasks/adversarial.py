@@ -62,6 +62,11 @@ class AdversarialRegionsTask(Task):
         "Praher, Prinz, Flexer, Widmer. On the Veracity of Local, Model-agnostic Explanations in Audio "
         "Classification. ISMIR 2021"
     )
+    baseline = "zero"
+    baseline_reason = (
+        "0 in the detector's band-standardised input is the training set's mean per band: an average "
+        "input, inside the data's range, the same for every example (no draw)"
+    )
 
     def __init__(
         self,
@@ -84,6 +89,8 @@ class AdversarialRegionsTask(Task):
         unknown = [key for key in detector if not key.startswith("detector_")]
         if unknown:
             raise ValueError(f"unknown parameter(s) {', '.join(unknown)} (detector settings start with detector_)")
+        if "detector_seed" in detector or "detector_device" in detector:
+            raise ValueError("the detector shares the task's seed and device: give seed= or device=, not detector_*")
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
         if layout not in LAYOUTS or layout == "spectral":
@@ -262,5 +269,7 @@ class AdversarialRegionsTask(Task):
             return None
         regions = set(perturbation.regions)
         return GroundTruth(
-            factorization.names_where(lambda c: (c.band or 0, c.time) in regions), "the perturbed regions"
+            factorization.names_where(lambda c: (c.band or 0, c.time) in regions),
+            "the perturbed regions",
+            perturbation.adversarial_label,
         )

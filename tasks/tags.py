@@ -117,6 +117,11 @@ class TagsTask(Task):
     reference = (
         "Pons and Serra. musicnn: Pre-trained convolutional neural networks for music audio tagging. ISMIR 2019 LBD"
     )
+    baseline = "zero"
+    baseline_reason = (
+        "musicnn's input is log10(10000 x + 1) of the mel power, so 0 is exactly silence: a switched-off "
+        "segment is silent, as a removed source is"
+    )
 
     def __init__(
         self,
@@ -316,4 +321,4 @@ class TagsTask(Task):
         n_time = factorization.layout.n_time
         sounding = audible_segments(example.stems[source], n_time) if n_time > 1 else {None}
         names = factorization.names_where(lambda c: c.source == source and (n_time == 1 or c.time in sounding))
-        return GroundTruth(names, f"the {source}") if names else None
+        return GroundTruth(names, f"the {source}", int(example.meta["target"])) if names else None

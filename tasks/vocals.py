@@ -98,6 +98,11 @@ class VocalInjectionTask(TrainedModelTask):
     """
 
     reference = "Mishra, Benetos, Sturm, Dixon. Reliable Local Explanations for Machine Listening. IJCNN 2020"
+    baseline = "zero"
+    baseline_reason = (
+        "0 in the detector's band-standardised input is the training set's mean per band: an average "
+        "input, inside the data's range, the same for every example (no draw)"
+    )
 
     def __init__(
         self,
@@ -321,7 +326,8 @@ class VocalInjectionTask(TrainedModelTask):
         layout = factorization.layout
         if not injected or layout.n_time != N_SEGMENTS or layout.kind not in ("temporal", "sources"):
             return None
+        vocals = CLASSES.index("vocals")
         if layout.kind == "temporal":
-            return GroundTruth(factorization.names_where(lambda c: c.time in injected), "the injected segments")
+            return GroundTruth(factorization.names_where(lambda c: c.time in injected), "the injected segments", vocals)
         names = factorization.names_where(lambda c: c.source == "vocals" and c.time in injected)
-        return GroundTruth(names, "the vocals inside the injected segments") if names else None
+        return GroundTruth(names, "the vocals inside the injected segments", vocals) if names else None

@@ -16,7 +16,12 @@ from audiox_bench.engine.runner import run_benchmark
 from audiox_bench.explainers.baselines import exact_shapley, kernel_shap_fit, kernel_shap_masks
 from audiox_bench.factorizations.segmentation import SegmentationFactorization
 from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation, pearson_or_none
-from audiox_bench.metrics.randomization import js_divergence, normalised_entropy, rank_divergence
+from audiox_bench.metrics.randomization import (
+    js_divergence,
+    normalised_entropy,
+    rank_divergence,
+    signed_rank_divergence,
+)
 from audiox_bench.metrics.topk import topk_overlap
 from audiox_bench.perturbation.masks import all_masks
 
@@ -27,8 +32,9 @@ def test_statistics_agree_with_scipy_on_hand_made_cases():
     x, y = np.array([1.0, 2, 3, 4]), np.array([2.0, 1, 4, 3])
     assert pearson_or_none(x, y) == pytest.approx(np.corrcoef(x, y)[0, 1])
     assert pearson_or_none(x, np.ones(4)) is None
-    assert rank_divergence(x, y) == pytest.approx(1 - stats.spearmanr(x, y).statistic)
-    assert rank_divergence(x, x**3) == pytest.approx(0.0) and rank_divergence(x, -x) == pytest.approx(2.0)
+    assert rank_divergence(x, y) == pytest.approx(1 - abs(stats.spearmanr(x, y).statistic))
+    assert rank_divergence(x, x**3) == pytest.approx(0.0) and rank_divergence(x, -x) == pytest.approx(0.0)
+    assert signed_rank_divergence(x, -x) == pytest.approx(2.0)
     assert js_divergence([5, 0, 0], [5, 0, 0]) == pytest.approx(0.0)
     assert js_divergence([1, 0], [0, 1]) == pytest.approx(1.0)  # disjoint: 1 bit
     assert normalised_entropy([3, 3, 3]) == pytest.approx(1.0) and normalised_entropy([9, 0, 0]) == 0.0
@@ -141,5 +147,7 @@ def test_sanity_metrics_through_the_runner(tiny_confound, tmp_path):
     assert ("audiolime", "randomization_divergence.layers5") in table.index
     summary = [r for r in result.group_rows if r.explainer == "audiolime"]
     assert 0 <= summary[0].metrics["randomization_divergence.js"] <= 1
-    record = next(r for r in result.records if r.explainer == "audiolime")
-    assert len(record.metric_data["_top1"]["randomized"]) == 2
+    defined = [r for r in result.records if r.explainer == "audiolime" and len(r.components) >= 3]
+    assert defined and all(len(r.metric_data["_top1"]["randomized"]) == 2 for r in defined)
+    two_sources = [r for r in result.records if r.explainer == "audiolime" and len(r.components) == 2]
+    assert all("2 components" in r.metric_notes["randomization_divergence"] for r in two_sources)

@@ -18,11 +18,11 @@ from audiox_bench.perturbation.surrogate import distances_to_original, exponenti
 from tests.conftest import TINY_CONFOUND_SPEC
 
 
-def test_faithfulness_of_a_noise_fill_uses_the_fill_the_explanation_saw(tiny_confound):
+def test_faithfulness_on_its_own_fill_on_request_uses_the_fill_the_explanation_saw(tiny_confound):
     spec = RunSpec(
         tasks=(TINY_CONFOUND_SPEC,),
         explainers=("slime:content=noise_norm",),
-        metrics=("faithfulness_correlation",),
+        metrics=("faithfulness_correlation:baseline=own",),
         n_examples=3,
         seed=4,
     )
@@ -35,8 +35,8 @@ def test_faithfulness_of_a_noise_fill_uses_the_fill_the_explanation_saw(tiny_con
         own = slime.factorize_for(tiny_confound.model, example, record.seed)  # the seed's noise
         assert not np.array_equal(own.fill, slime.factorize(tiny_confound.model, example).fill)
         explanation = Explanation(tuple(record.components), np.array(record.weights), record.target)
-        expected = FaithfulnessCorrelation().score(
-            MetricInput(explanation, None, tiny_confound.model, example, own, seed=record.seed)
+        expected = FaithfulnessCorrelation(baseline="own").score(
+            MetricInput(explanation, None, tiny_confound.model, example, own, seed=record.seed, baseline="zero")
         )
         assert record.metrics["faithfulness_correlation"] == pytest.approx(
             expected["faithfulness_correlation"], abs=1e-12

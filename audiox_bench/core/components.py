@@ -9,6 +9,7 @@ names or asking how a factorization was built.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 LAYOUT_KINDS = ("sources", "temporal", "spectral", "time_frequency")
+AGGREGATION_RULES = ("sum", "mean", "abs_sum")  # cell attributions -> component weights
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,42 @@ class FeatureFactorization(Factorization):
     def cell_masks(self) -> np.ndarray:
         """One 0/1 mask over the cells per component ``(n_components, n_mels, n_frames)``."""
         return (self.cell_map[None] == np.arange(self.n_components)[:, None, None]).astype(np.float32)
+
+    def with_fill(self, fill: np.ndarray) -> FeatureFactorization:
+        """The same components of the same features, with ``fill`` in switched-off cells (a metric's
+        baseline). Its cache key depends only on features, fill and cells, so every explainer with these
+        components shares the predictions of its masks."""
+        refilled = copy.copy(self)
+        refilled.fill = np.broadcast_to(np.asarray(fill, dtype=np.float32), self.features.shape)
+        refilled.key = f"refilled|{fingerprint(self.features, refilled.fill, self.cell_map)}"
+        return refilled
+
+    def per_component(self, cells: np.ndarray, rule: str = "sum") -> np.ndarray:
+        """Component weights from attributions of every cell ``(n_mels, n_frames)``.
+
+        Parameters
+        ----------
+        cells : np.ndarray [shape=(n_mels, n_frames)]
+            An attribution per cell of the model input.
+        rule : str
+            ``sum`` (a component's share of an additive attribution: for IntegratedGradients and DeepLift
+            the sums add up to f(input) - f(baseline)), ``mean`` (per cell: components of unequal size
+            weigh alike) or ``abs_sum`` (magnitude, whatever the sign).
+
+        Returns
+        -------
+        np.ndarray [shape=(n_components,), dtype=float64]
+        """
+        if rule not in AGGREGATION_RULES:
+            raise ValueError(f"aggregate must be one of {', '.join(AGGREGATION_RULES)}, got {rule!r}")
+        values = np.asarray(cells, dtype=np.float64).ravel()
+        if rule == "abs_sum":
+            values = np.abs(values)
+        index = self.cell_map.ravel()
+        weights = np.bincount(index, weights=values, minlength=self.n_components)
+        if rule == "mean":
+            weights = weights / np.maximum(np.bincount(index, minlength=self.n_components), 1)
+        return weights
 
 
 def segment_edges(n: int, n_segments: int) -> np.ndarray:

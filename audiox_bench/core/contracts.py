@@ -94,10 +94,23 @@ class Example:
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """The components that truly drive the model for one example, in one factorization's names."""
+    """The components that truly drive the model for one example, in one factorization's names.
+
+    Attributes
+    ----------
+    components : frozenset of str
+        The truth's component names.
+    description : str
+        What the truth is, for people (``the drums``).
+    target : int, optional
+        The class these components drive (the confound's drums drive ``guitar``). An explanation of
+        another class is not scored against them: what supports that class is not known. None: the
+        truth holds for any class explained.
+    """
 
     components: frozenset[str]
     description: str = ""
+    target: int | None = None
 
     def __len__(self) -> int:
         return len(self.components)
@@ -174,6 +187,12 @@ class Explainer(ABC):
     ) -> Explanation:
         """Explain the model's score for class ``target`` on ``example``."""
 
+    @property
+    def weight_rule(self) -> str:
+        """How this configuration's weights are read from what it computes, where a choice was made
+        (e.g. gradient attributions summed over a segment's cells); shown on the leaderboard page."""
+        return ""
+
     def explain_models(
         self,
         models: Sequence[Classifier],
@@ -193,7 +212,11 @@ class MetricInput:
     """Everything a per-instance metric may look at.
 
     ``factorization`` is the one the explanation used; ``explainer``, ``target`` and ``seed`` let a
-    metric explain again (e.g. a randomized model) or draw its own random numbers from the seed.
+    metric explain again (e.g. a randomized model) or draw its own random numbers from the seed (the
+    instance's: every explainer configuration on an instance gets the same one). ``truth_note`` says why
+    ``ground_truth`` is None, where the task said. ``baseline`` is what a metric that switches components
+    off fills them with unless it names its own: the task's baseline (an occlusion content, the same for
+    every explainer), or ``own`` (the explanation's own fill; what an item made outside a run gets).
     """
 
     explanation: Explanation
@@ -204,6 +227,8 @@ class MetricInput:
     explainer: Explainer | None = None
     target: int | None = None
     seed: int = 0
+    truth_note: str | None = None
+    baseline: str = "own"
 
 
 ROLES = ("score", "reference", "diagnostic")

@@ -48,15 +48,34 @@ class ValidityCheck:
         return f"{self.name} = {self.value:.4f} (needs {self.comparison} {self.threshold})"
 
 
+NO_TRUTH = (
+    "the task states no ground truth for this example in these components (e.g. a confound mix without "
+    "drums, or a truth that is a source while the components are segments)"
+)
+
+
 class Task(ABC):
     """A benchmark task: it builds (or loads) its model, checks it, and serves examples and truth.
 
     Subclasses take their parameters as constructor keywords and implement :meth:`prepare`,
-    :meth:`examples` and :meth:`truth_for`. Ground truth is served only once the validity checks pass.
+    :meth:`examples` and :meth:`truth_for`. Ground truth is served only once the validity checks pass,
+    and only for the class it drives (:attr:`GroundTruth.target`).
+
+    Attributes
+    ----------
+    baseline : str
+        The occlusion content that metrics switching segments of the model's input off fill them with
+        (faithfulness and the perturbation curves), the same for every explainer, so explainers are
+        scored on the same perturbed inputs whatever content they fitted themselves with. Sources are
+        switched off by removing them, whatever this says.
+    baseline_reason : str
+        Why this content suits the task's model (shown on the leaderboard page).
     """
 
     name: ClassVar[str] = "task"  # set by the registry at registration
     reference: ClassVar[str] = ""  # the paper the task follows (shown on the leaderboard page)
+    baseline: ClassVar[str] = "zero"
+    baseline_reason: ClassVar[str] = ""
 
     def __init__(self) -> None:
         self.selection: dict[str, Any] = {}  # how examples were selected (e.g. kept / made), if they were
@@ -128,8 +147,24 @@ class Task(ABC):
     def examples(self, n: int) -> list[Example]:
         """The first ``n`` examples of the task's evaluation split (the same for the same parameters)."""
 
-    def ground_truth(self, example: Example, factorization: Factorization) -> GroundTruth | None:
-        """The truth for ``example`` in ``factorization``'s component names, or None where undefined.
+    def ground_truth(
+        self, example: Example, factorization: Factorization, target: int | None = None
+    ) -> GroundTruth | None:
+        """The truth for ``example`` in ``factorization``'s component names, or None where undefined
+        (see :meth:`stated_truth` for why).
+
+        Raises
+        ------
+        ValidityError
+            If the task's model failed its validity checks.
+        """
+        return self.stated_truth(example, factorization, target)[0]
+
+    def stated_truth(
+        self, example: Example, factorization: Factorization, target: int | None = None
+    ) -> tuple[GroundTruth | None, str | None]:
+        """The truth for an explanation of class ``target`` (None: any class), or None and why there is
+        none: the task states none here, or its truth drives another class than the one explained.
 
         Raises
         ------
@@ -137,7 +172,16 @@ class Task(ABC):
             If the task's model failed its validity checks.
         """
         self.require_valid()
-        return self.truth_for(example, factorization)
+        truth = self.truth_for(example, factorization)
+        if truth is None or not truth.components:
+            return None, NO_TRUTH
+        if target is not None and truth.target is not None and truth.target != target:
+            classes = self.model.classes
+            return None, (
+                f"the task's truth ({truth.description}) drives class {classes[truth.target]!r}; this "
+                f"explanation is of class {classes[target]!r}, whose drivers the task does not know"
+            )
+        return truth, None
 
     @abstractmethod
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:

@@ -88,7 +88,7 @@ def explain_item(
     try:
         if isinstance(factorization, BaseException):
             raise factorization
-        truth = task.ground_truth(example, factorization)
+        truth, truth_note = task.stated_truth(example, factorization, target)
         record.ground_truth = sorted(truth.components) if truth is not None else None
         start = time.perf_counter()
         with cost_meter() as cost:
@@ -105,7 +105,18 @@ def explain_item(
         score_metrics(
             record,
             metrics,
-            MetricInput(explanation, truth, task.model, example, factorization, explainer, target, seed),
+            MetricInput(
+                explanation,
+                truth,
+                task.model,
+                example,
+                factorization,
+                explainer,
+                target,
+                seed,
+                truth_note=truth_note,
+                baseline=task.baseline,
+            ),
         )
     except NotApplicableError as exc:  # the explainer does not apply here: N/A, not a failure
         record.not_applicable = str(exc)

@@ -175,6 +175,10 @@ class Benchmark:
             "threads": thread_settings(),
             "metric_descriptions": {m.name: m.description for m in self.all_metrics()},
             "task_references": {name: task.reference for name, task in self.tasks.items() if task.reference},
+            "weight_rules": {name: e.weight_rule for name, e in sorted(self.explainers.items()) if e.weight_rule},
+            "task_baselines": {
+                name: {"baseline": task.baseline, "why": task.baseline_reason} for name, task in self.tasks.items()
+            },
             "plugins": list(registry.LOADED_PLUGINS),
             "origins": self.origins(),
             "versions": package_versions(),

@@ -25,9 +25,9 @@ from audiox_bench.engine.allocator import keep_freed_memory
 from audiox_bench.engine.executors import EngineSpec, open_executor
 from audiox_bench.engine.items import WorkContext, WorkItem, pack_context, run_item, run_packed
 from audiox_bench.engine.plan import Benchmark, RunSpec, changed_origins, resolve_target, spec_differences
-from audiox_bench.results.html import to_html
-from audiox_bench.results.leaderboard import cost_table, leaderboard, overall_ranks, to_csv, to_markdown
-from audiox_bench.results.store import LEADERBOARD, RunStore, read_run_info, safe_file_name
+from audiox_bench.results.leaderboard import leaderboard, overall_ranks
+from audiox_bench.results.publish import write_tables
+from audiox_bench.results.store import RunStore, safe_file_name
 
 
 @dataclass
@@ -121,7 +121,7 @@ def run_benchmark(
         store.compact(records)
         store.write_group_rows(group_rows)
         store.write_json("run.json", {**run_info, "values": {k: v.to_dict() for k, v in sorted(specs.items())}})
-        write_leaderboard(store, table, overall, specs, validity, records)
+        write_tables(store.path)  # from what the directory holds: rebuilding them gives the same bytes
     return RunResult(records, validity, table, overall, specs, invalid, time.perf_counter() - start, group_rows)
 
 
@@ -235,22 +235,3 @@ def score_groups(records: list[Record], metrics: dict[str, Metric | GroupMetric]
         except Exception as exc:  # a broken plugin metric must not lose the run's records
             raise AudioxError(f"group metric {name!r} failed: {type(exc).__name__}: {exc}") from exc
     return rows
-
-
-def write_leaderboard(
-    store: RunStore,
-    table: pd.DataFrame,
-    overall: pd.DataFrame,
-    specs: dict[str, ValueSpec],
-    validity: dict[str, Any],
-    records: list[Record],
-) -> None:
-    """``leaderboard.csv``, ``overall.csv``, ``leaderboard.md`` and the self-contained ``leaderboard.html``
-    of a run directory."""
-    store.write_text(LEADERBOARD, to_csv(table))
-    store.write_text("overall.csv", to_csv(overall))
-    store.write_text("costs.csv", to_csv(cost_table(records)))
-    store.write_text("leaderboard.md", to_markdown(overall) + "\n" + to_markdown(table))
-    store.write_text(
-        "leaderboard.html", to_html(table, overall, specs, read_run_info(store.path), validity, cost_table(records))
-    )

@@ -123,6 +123,7 @@ def _task_section(
     validity: Mapping[str, Any],
     left_out: list[str],
     reference: str,
+    baseline: Mapping[str, str] | None = None,
 ) -> str:
     by_metric = {m: {r["explainer"]: r for r in g.to_dict("records")} for m, g in rows.groupby("metric")}
     every_score = [m for m in by_metric if resolve_spec(m, specs).role == "score"]
@@ -168,6 +169,12 @@ def _task_section(
     parts = [f"<h2>{html.escape(task)}</h2>"]
     if reference:
         parts.append(f'<p class="note">Follows {html.escape(reference)}.</p>')
+    if baseline:
+        parts.append(
+            f'<p class="note">Baseline of the metrics that switch components off (the same for every explainer): '
+            f"segments of the model input are filled with <b>{html.escape(baseline['baseline'])}</b> "
+            f"({html.escape(baseline.get('why', ''))}); sources are removed.</p>"
+        )
     parts.append(_validity(task, validity))
     parts.append(_table(head, body))
     notes = []
@@ -239,10 +246,18 @@ def to_html(
     info = run_info or {}
     cost_rows = {} if costs is None else {(r["task"], r["explainer"]): r for r in costs.to_dict("records")}
     left_out = left_out_of_overall(table, specs)
-    references = info.get("task_references", {})
+    references, baselines = info.get("task_references", {}), info.get("task_baselines", {})
     sections = [
         _task_section(
-            cost_rows, task, rows, overall, specs, validity or {}, left_out.get(task, []), references.get(task, "")
+            cost_rows,
+            task,
+            rows,
+            overall,
+            specs,
+            validity or {},
+            left_out.get(task, []),
+            references.get(task, ""),
+            baselines.get(task),
         )
         for task, rows in table.groupby("task", sort=True)
     ]
@@ -264,6 +279,10 @@ def to_html(
     ]
     if notes:
         parts.append(f'<h2>Metrics</h2><ul class="note">{notes}</ul>')
+    rules = info.get("weight_rules", {})
+    if rules:
+        listed = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in sorted(rules.items()))
+        parts.append(f'<h2>How explainers read their weights</h2><ul class="note">{listed}</ul>')
     if provenance:
         parts.append(
             "<h2>Provenance</h2><pre>"

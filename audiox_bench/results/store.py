@@ -2,11 +2,15 @@
 
 Each record is one JSON line written with a single ``write`` on a file opened for appending and
 flushed to disk before the next item starts, so a killed run loses at most the item in flight; a torn
-last line (the process died inside ``write``) is ignored on reading and overwritten on resume.
+last line (the process died inside ``write``) is ignored on reading and overwritten on resume. When a
+run ends its records are rewritten whole, compressed (``records.jsonl.gz``, reproducibly: no time stamp)
+once they pass :data:`COMPRESS_ABOVE` bytes, so a published run directory carries its records and every
+table can be rebuilt from it; readers take both files, the plain one's lines after the compressed ones.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from audiox_bench.core.errors import AudioxError
-from audiox_bench.core.files import atomic_write_text, load_json
+from audiox_bench.core.files import atomic_write_bytes, atomic_write_text, load_json
 from audiox_bench.core.records import (
     GroupRow,
     Record,
@@ -24,6 +28,8 @@ from audiox_bench.core.records import (
 )
 
 RECORDS = "records.jsonl"
+COMPRESSED_RECORDS = "records.jsonl.gz"
+COMPRESS_ABOVE = 1_000_000  # bytes of records a finished run keeps compressed
 RUN = "run.json"
 VALIDITY = "validity.json"
 LEADERBOARD = "leaderboard.csv"
@@ -37,10 +43,15 @@ def safe_file_name(text: str) -> str:
 
 
 def read_records(path: Path) -> list[Record]:
-    """The complete records of a run directory, the latest per key (a torn last line is skipped)."""
-    file = Path(path) / RECORDS
-    latest = {record.key: record for record in parse_records(file.read_bytes())} if file.is_file() else {}
-    return list(latest.values())
+    """The complete records of a run directory, the latest per key (a torn last line is skipped):
+    ``records.jsonl.gz`` first, then ``records.jsonl`` (what a resumed run appended since)."""
+    data = b""
+    compressed, plain = Path(path) / COMPRESSED_RECORDS, Path(path) / RECORDS
+    if compressed.is_file():
+        data += gzip.decompress(compressed.read_bytes())
+    if plain.is_file():
+        data += plain.read_bytes()
+    return list({record.key: record for record in parse_records(data)}.values())
 
 
 def read_group_rows(path: Path) -> list[GroupRow]:
@@ -89,7 +100,7 @@ class RunStore:
         except OSError as exc:
             raise AudioxError(f"cannot write to output directory {str(self.path)!r}: {exc.strerror or exc}") from exc
         if overwrite:
-            for name in (RUN, RECORDS, GROUP_RECORDS, VALIDITY, *TABLES):
+            for name in (RUN, RECORDS, COMPRESSED_RECORDS, GROUP_RECORDS, VALIDITY, *TABLES):
                 (self.path / name).unlink(missing_ok=True)
             shutil.rmtree(self.path / "models", ignore_errors=True)
         self._truncate_torn_tail()
@@ -124,8 +135,15 @@ class RunStore:
         return read_records(self.path)
 
     def compact(self, records: list[Record]) -> None:
-        """Rewrite ``records.jsonl`` as exactly ``records`` (atomically), dropping superseded lines."""
-        self.write_text(RECORDS, "".join(record.to_json() + "\n" for record in records))
+        """Rewrite the records as exactly ``records`` (atomically), dropping superseded lines: as
+        ``records.jsonl``, or ``records.jsonl.gz`` above :data:`COMPRESS_ABOVE` bytes (the other removed)."""
+        data = "".join(record.to_json() + "\n" for record in records).encode("utf-8")
+        if len(data) > COMPRESS_ABOVE:
+            atomic_write_bytes(self.path / COMPRESSED_RECORDS, gzip.compress(data, compresslevel=9, mtime=0))
+            (self.path / RECORDS).unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(self.path / RECORDS, data)
+            (self.path / COMPRESSED_RECORDS).unlink(missing_ok=True)
 
     def write_json(self, name: str, data: Any) -> None:
         """Write ``name`` (relative to the run directory) atomically as JSON."""

@@ -15,21 +15,18 @@ from audiox_bench.core.classifier import (
     require,
 )
 from audiox_bench.core.components import Component, Factorization, FeatureFactorization, Layout
-from audiox_bench.core.contracts import (
+from audiox_bench.core.data import (
     Example,
-    Explainer,
     Explanation,
     Figure,
     GroundTruth,
-    GroupMetric,
-    Metric,
     MetricInput,
-    OcclusionContent,
     Perturbation,
-    Separator,
+    Scores,
     ValueSpec,
 )
 from audiox_bench.core.errors import AudioxError, NotApplicableError
+from audiox_bench.core.interfaces import Explainer, GroupMetric, Metric, OcclusionContent, Separator
 from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.registry import (
     register_content,
@@ -82,6 +79,7 @@ __all__ = [
     "OcclusionContent",
     "Perturbation",
     "Record",
+    "Scores",
     "Separator",
     "SpectrumClassifier",
     "Task",

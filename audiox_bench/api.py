@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audiox_bench.core import registry
+from audiox_bench.core.plugins import load_plugin
 from audiox_bench.core.records import Record
 from audiox_bench.core.threads import set_threads
 from audiox_bench.engine.executors import EngineSpec
@@ -94,7 +94,7 @@ def run(
     """
     set_threads(threads)
     for plugin in plugins:
-        registry.load_plugin(plugin)
+        load_plugin(plugin)
     spec = make_spec(
         benchmark,
         _specs(tasks),

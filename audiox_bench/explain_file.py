@@ -4,6 +4,7 @@ listen to it (the point of audioLIME): the top components alone, and the input w
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +15,83 @@ from audiox_bench.core import registry
 from audiox_bench.core.audio import read_audio, resample
 from audiox_bench.core.classifier import Classifier, FeatureClassifier
 from audiox_bench.core.components import Factorization, FeatureFactorization
-from audiox_bench.core.contracts import Example, Explanation
+from audiox_bench.core.data import Example, Explanation
 from audiox_bench.core.errors import AudioxError
 from audiox_bench.engine.items import check_explanation
 from audiox_bench.engine.plan import resolve_target
 from audiox_bench.metrics.topk import top_positive
 from audiox_bench.predict_file import windows
 
-MIN_SECONDS = 0.5
 DEFAULT_EXPLAINER = "audiolime:separator=hpss"  # a file has no oracle stems: separate it
 # An explanation is not informative when removing components barely moves the score, or when its
 # surrogate explains almost none of the score's variation over the perturbations.
 MIN_TOP_WEIGHT = 1e-3
 MIN_SURROGATE_R2 = 0.1
+
+
+@dataclass(frozen=True)
+class ExplainResult:
+    """An explanation of one audio file (``explanation.json``).
+
+    Attributes
+    ----------
+    file : str
+    explained_seconds : (float, float)
+        The span of the file explained.
+    task, explainer : str
+        Canonical SPECs.
+    task_valid : bool
+        Whether the task's model passed its validity checks.
+    classes, probabilities : tuple
+        The model's classes and its probabilities on the explained span.
+    target : int
+        The class explained.
+    components, weights : tuple
+        The explanation.
+    top_positive : tuple of str
+        The components written as audio, best first.
+    not_informative_because : str, optional
+        Why the explanation says nothing worth listening to (None: it does).
+    intercept, surrogate_r2 : float, optional
+    n_model_calls : int
+    seconds : float
+    seed : int
+    wavs : dict or str
+        The WAV files written (with the gain applied), or why none was.
+    """
+
+    file: str
+    explained_seconds: tuple[float, float]
+    task: str
+    explainer: str
+    task_valid: bool
+    classes: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    target: int
+    components: tuple[str, ...]
+    weights: tuple[float, ...]
+    top_positive: tuple[str, ...]
+    not_informative_because: str | None
+    intercept: float | None
+    surrogate_r2: float | None
+    n_model_calls: int
+    seconds: float
+    seed: int
+    wavs: dict[str, Any] | str
+
+    @property
+    def target_name(self) -> str:
+        return self.classes[self.target]
+
+    @property
+    def informative(self) -> bool:
+        return self.not_informative_because is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``explanation.json``."""
+        data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        data.update(target_name=self.target_name, informative=self.informative)
+        return data
 
 
 def listenable_parts(
@@ -99,15 +164,15 @@ def explain_file(
     k: int = 3,
     device: str = "cpu",
     progress: bool = False,
-) -> dict[str, Any]:
+) -> ExplainResult:
     """Explain ``task_spec``'s model on the audio file ``path``; write ``explanation.json`` and WAVs.
 
     The file is read and checked before the task is built, so a bad file fails at once.
 
     Returns
     -------
-    dict
-        The content of ``explanation.json``.
+    ExplainResult
+        What ``explanation.json`` holds.
 
     Raises
     ------
@@ -115,9 +180,10 @@ def explain_file(
         For unreadable or unusable audio, unknown names, or an unwritable ``out``.
     """
     out = Path(out)
-    audio, file_sr = read_audio(path, MIN_SECONDS)
-    task = registry.tasks.build(task_spec, device=device)
-    explainer = registry.explainers.build(explainer_spec)
+    audio, file_sr = read_audio(path)
+    resolved_task = registry.tasks.resolve(task_spec, device=device)
+    resolved_explainer = registry.explainers.resolve(explainer_spec)
+    task, explainer = resolved_task.obj, resolved_explainer.obj
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -147,27 +213,25 @@ def explain_file(
             if not top
             else "none: spectral and time-frequency segments have no audio form"
         )
-    result = {
-        "file": str(path),
-        "explained_seconds": [0.0, round(min(full_seconds, audio.size / model.sr), 3)],
-        "task": registry.canonical_spec(registry.tasks, task_spec),
-        "explainer": registry.canonical_spec(registry.explainers, explainer_spec),
-        "task_valid": task.is_valid,
-        "classes": list(model.classes),
-        "probabilities": [float(p) for p in probabilities],
-        "target": index,
-        "target_name": model.classes[index],
-        "components": list(explanation.components),
-        "weights": [float(w) for w in explanation.weights],
-        "top_positive": top,
-        "informative": uninformative is None,
-        "not_informative_because": uninformative,
-        "intercept": explanation.intercept,
-        "surrogate_r2": explanation.score,
-        "n_model_calls": explanation.n_model_calls,
-        "seconds": round(explanation.seconds, 4),
-        "seed": seed,
-        "wavs": wavs or no_wavs,
-    }
-    (out / "explanation.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    result = ExplainResult(
+        file=str(path),
+        explained_seconds=(0.0, round(min(full_seconds, audio.size / model.sr), 3)),
+        task=resolved_task.canonical,
+        explainer=resolved_explainer.canonical,
+        task_valid=task.is_valid,
+        classes=tuple(model.classes),
+        probabilities=tuple(float(p) for p in probabilities),
+        target=index,
+        components=tuple(explanation.components),
+        weights=tuple(float(w) for w in explanation.weights),
+        top_positive=tuple(top),
+        not_informative_because=uninformative,
+        intercept=explanation.intercept,
+        surrogate_r2=explanation.score,
+        n_model_calls=explanation.n_model_calls,
+        seconds=round(explanation.seconds, 4),
+        seed=seed,
+        wavs=wavs or no_wavs,
+    )
+    (out / "explanation.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     return result

@@ -17,8 +17,6 @@ from audiox_bench.core import registry
 from audiox_bench.core.audio import read_audio, resample
 from audiox_bench.core.classifier import Classifier
 
-MIN_SECONDS = 0.5
-
 
 def windows(audio: np.ndarray, length: int | None) -> np.ndarray:
     """Consecutive windows ``(n, length)`` of ``audio`` (the remainder left out; a short clip padded)."""
@@ -62,7 +60,7 @@ def predict_file(path: str | Path, task_spec: str, device: str = "cpu", progress
     AudioxError
         For unreadable or unusable audio, or unknown names.
     """
-    audio, file_sr = read_audio(path, MIN_SECONDS)
+    audio, file_sr = read_audio(path)
     task = registry.tasks.build(task_spec, device=device)
     task.prepare(progress=progress)
     return predict_audio(task.model, resample(audio, file_sr, task.model.sr))

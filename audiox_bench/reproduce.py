@@ -21,7 +21,7 @@ number can be traced to its records.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audiox_bench.core.documents import TaskValidity, ValidityCheck
 from audiox_bench.core.records import Record
 from audiox_bench.core.spec import parse_spec
-from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.run_spec import RunSpec
 from audiox_bench.engine.runner import run_benchmark
 from audiox_bench.metrics.randomization import js_divergence, normalised_entropy
-from audiox_bench.results.leaderboard import to_csv, to_markdown
+from audiox_bench.results.formats import to_csv, to_markdown
 
 COLUMNS = ["protocol", "quantity", "paper", "ours", "n"]
 CONTENTS = ("zero", "min_data", "min_inp", "mean_inp", "noise_norm")
@@ -50,7 +51,7 @@ class Protocol:
     paper: str
     spec: RunSpec
     quick_examples: int
-    table: Callable[[list[Record], dict[str, Any]], list[dict[str, Any]]]
+    table: Callable[[list[Record], Mapping[str, TaskValidity]], list[dict[str, Any]]]
 
 
 def _row(protocol: str, quantity: str, paper: str, ours: float | str, n: int | str = "") -> dict[str, Any]:
@@ -58,20 +59,20 @@ def _row(protocol: str, quantity: str, paper: str, ours: float | str, n: int | s
     return {"protocol": protocol, "quantity": quantity, "paper": paper, "ours": shown, "n": n}
 
 
-def _checks(validity: dict[str, Any], task: str) -> list[dict[str, Any]]:
+def _checks(validity: Mapping[str, TaskValidity], task: str) -> list[ValidityCheck]:
     """The validity checks of the run's task named ``task`` (whatever its parameters)."""
-    return [c for spec, entry in validity.items() if parse_spec(spec).name == task for c in entry.get("checks", [])]
+    return [c for spec, entry in validity.items() if parse_spec(spec).name == task for c in entry.checks]
 
 
-def _check(validity: dict[str, Any], task: str, name: str) -> float | None:
-    return next((float(c["value"]) for c in _checks(validity, task) if c["name"] == name), None)
+def _check(validity: Mapping[str, TaskValidity], task: str, name: str) -> float | None:
+    return next((c.value for c in _checks(validity, task) if c.name == name), None)
 
 
 def _top1(record: Record) -> str:
     return record.components[int(np.argmax(record.weights))]
 
 
-def audiolime_table(records: list[Record], validity: dict[str, Any]) -> list[dict[str, Any]]:
+def audiolime_table(records: list[Record], validity: Mapping[str, TaskValidity]) -> list[dict[str, Any]]:
     """Accuracies, the drums-first rate on misclassified clips, and the top-1 histograms' spread."""
     rows = [
         _row("audioLIME", f"{name} of the confounded classifier", paper, value)
@@ -112,12 +113,9 @@ def audiolime_table(records: list[Record], validity: dict[str, Any]) -> list[dic
     return rows
 
 
-def mishra_table(records: list[Record], validity: dict[str, Any]) -> list[dict[str, Any]]:
+def mishra_table(records: list[Record], validity: Mapping[str, TaskValidity]) -> list[dict[str, Any]]:
     """Per occlusion content: mean N_ce of the top-3, and the rates N_ce = 3 and N_ce >= 2."""
-    rows = [
-        _row("SLIME contents", f"detector: {check['name']}", "", float(check["value"]))
-        for check in _checks(validity, "vocals")
-    ]
+    rows = [_row("SLIME contents", f"detector: {check.name}", "", check.value) for check in _checks(validity, "vocals")]
     for content in CONTENTS:
         own = [r for r in records if r.ok and parse_spec(r.explainer).params.get("content", "zero") == content]
         n_ce = [r.metrics["topk_overlap.n_ce"] for r in own if r.metrics.get("topk_overlap.n_ce") is not None]
@@ -130,7 +128,7 @@ def mishra_table(records: list[Record], validity: dict[str, Any]) -> list[dict[s
     return rows
 
 
-def praher_table(records: list[Record], validity: dict[str, Any]) -> list[dict[str, Any]]:
+def praher_table(records: list[Record], validity: Mapping[str, TaskValidity]) -> list[dict[str, Any]]:
     """The label-flip rate of LIME's top-3 segments next to the norm oracle's, and their overlap with the
     perturbed segments."""
     rows = []

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from audiox_bench.core.contracts import MetricInput
+from audiox_bench.core.data import MetricInput
 from audiox_bench.core.registry import explainers
 from audiox_bench.metrics.randomization import RandomizationDivergence
-from audiox_bench.testing import faithfulness_with_quantus
+from tests.quantus_view import faithfulness_with_quantus
 
 N_EXAMPLES = 20
 PAIRS = [

@@ -4,7 +4,7 @@ LocalCluster of 1 and 2 workers (each worker single-threaded; in process, torch 
 import pytest
 
 from audiox_bench.engine.executors import EngineSpec
-from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.run_spec import RunSpec
 from audiox_bench.engine.runner import run_benchmark
 
 SPEC = RunSpec(

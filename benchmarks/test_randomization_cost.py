@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from audiox_bench.core.contracts import MetricInput
+from audiox_bench.core.data import MetricInput
 from audiox_bench.core.registry import explainers, metrics
 from audiox_bench.perturbation.prediction_cache import forget_predictions
 

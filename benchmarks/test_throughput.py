@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from audiox_bench.core.registry import explainers
-from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.run_spec import RunSpec
 from audiox_bench.engine.runner import run_benchmark
 from audiox_bench.perturbation.masks import all_masks
 

@@ -83,7 +83,7 @@ class ContextImportance(Explainer):
         without = with_component.copy()
         without[np.arange(n * d), np.tile(np.arange(d), n)] = False
         distinct = distinct_masks(np.vstack([with_component, without]))
-        probabilities, _ = prediction_cache(model).predict(model, factorization, distinct.masks)
+        probabilities = prediction_cache(model).predict(model, factorization, distinct.masks)
         scores = probabilities[distinct.inverse, target]
         drops = (scores[: n * d] - scores[n * d :]).reshape(n, d)
         return Explanation(

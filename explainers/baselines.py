@@ -18,10 +18,12 @@ import torch
 
 from audiox_bench.core.classifier import Classifier, Differentiable, require
 from audiox_bench.core.components import AGGREGATION_RULES, Factorization, FeatureFactorization
-from audiox_bench.core.contracts import Example, Explainer, Explanation
+from audiox_bench.core.data import DefaultConfiguration, Example, Explanation
 from audiox_bench.core.errors import NotApplicableError
+from audiox_bench.core.interfaces import Explainer
 from audiox_bench.core.registry import explainers
 from audiox_bench.core.spec import Spec
+from audiox_bench.explainers import SKIP_ON_TAGS
 from audiox_bench.perturbation.masks import all_masks, distinct_masks
 from audiox_bench.perturbation.prediction_cache import prediction_cache
 
@@ -40,9 +42,23 @@ class OverExplainer(Explainer):
     family = "any"
 
     def __init__(self, over: str = "audiolime", **factorization: Any) -> None:
+        shaping = explainers.get(over).factorization_keys
+        unused = sorted(set(factorization) - set(shaping)) if shaping is not None else []
+        if unused:
+            raise ValueError(
+                f"{unused[0]!r} configures {over}'s own explanation, not the components borrowed from it; "
+                f"what shapes them: {', '.join(shaping)}"
+            )
         self.over_name = over
         self.over = explainers.build(Spec(over, factorization))
         self.family = self.over.family
+        self._borrowed = frozenset(factorization)
+
+    def canonical_params(self) -> dict[str, Any]:
+        """This explainer's own parameters that differ from its defaults, and the canonical parameters of
+        the factorization it borrows (``occlusion:separator=oracle`` is ``occlusion``)."""
+        own = {k: v for k, v in super().canonical_params().items() if k not in self._borrowed}
+        return {**own, **self.over.canonical_params()}
 
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         return self.over.factorize(model, example)
@@ -61,7 +77,7 @@ class OverExplainer(Explainer):
         """Target-class scores of masks (each distinct one evaluated once) and the number of distinct
         masks (the model inputs the explanation needs)."""
         distinct = distinct_masks(masks)
-        probabilities, _ = prediction_cache(model).predict(model, factorization, distinct.masks)
+        probabilities = prediction_cache(model).predict(model, factorization, distinct.masks)
         return probabilities[distinct.inverse, target], len(distinct.masks)
 
     @staticmethod
@@ -78,11 +94,11 @@ class OverExplainer(Explainer):
         )
 
 
-@explainers.register("random")
 class RandomExplainer(OverExplainer):
     """Standard-normal weights drawn from the explanation's seed: the floor every explainer must beat."""
 
     description = "random weights from the seed (the chance floor)"
+    default_benchmark = (DefaultConfiguration("random"), DefaultConfiguration("random:over=slime"))
 
     def explain(self, model, example, factorization, target, seed) -> Explanation:
         start = time.perf_counter()
@@ -90,11 +106,11 @@ class RandomExplainer(OverExplainer):
         return self._explanation(factorization, weights, target, 0, start)
 
 
-@explainers.register("occlusion")
 class OcclusionExplainer(OverExplainer):
     """Leave-one-component-out: weight = score of the input - score with that component off."""
 
     description = "drop in the target score when one component is switched off"
+    default_benchmark = (DefaultConfiguration("occlusion"), DefaultConfiguration("occlusion:over=slime"))
 
     def explain(self, model, example, factorization, target, seed) -> Explanation:
         start = time.perf_counter()
@@ -157,7 +173,6 @@ def kernel_shap_fit(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.append(head, total - head.sum())
 
 
-@explainers.register("kernelshap")
 class KernelShapExplainer(OverExplainer):
     """Shapley values of the components: exact over all coalitions when ``d <= max_exhaustive``, Kernel
     SHAP (Lundberg and Lee 2017) with ``n_samples`` kernel-drawn coalitions otherwise.
@@ -173,6 +188,10 @@ class KernelShapExplainer(OverExplainer):
     """
 
     description = "Shapley values of the components (exact when enumerable, Kernel SHAP otherwise)"
+    default_benchmark = (
+        DefaultConfiguration("kernelshap"),
+        DefaultConfiguration("kernelshap:over=slime", skip_tasks=SKIP_ON_TAGS),  # 2^10 musicnn inputs per clip
+    )
 
     def __init__(
         self, over: str = "audiolime", n_samples: int = 2048, max_exhaustive: int = 12, **factorization: Any
@@ -207,7 +226,6 @@ class KernelShapExplainer(OverExplainer):
         )
 
 
-@explainers.register("gradient")
 class GradientExplainer(OverExplainer):
     """Gradient x (input - occlusion content) of the target probability, aggregated per segment (summed
     by default).
@@ -227,6 +245,7 @@ class GradientExplainer(OverExplainer):
     """
 
     description = "gradient x (input - content) summed per segment (torch models, segmentations)"
+    default_benchmark = (DefaultConfiguration("gradient"),)
 
     def __init__(self, over: str = "slime", aggregate: str = "sum", **factorization: Any) -> None:
         super().__init__(over, **factorization)

@@ -55,9 +55,9 @@ from torch import nn
 
 from audiox_bench.core.classifier import Classifier, Differentiable, require
 from audiox_bench.core.components import AGGREGATION_RULES, Factorization, FeatureFactorization
-from audiox_bench.core.contracts import Example, Explanation
+from audiox_bench.core.data import DefaultConfiguration, Example, Explanation
 from audiox_bench.core.errors import AudioxError, NotApplicableError
-from audiox_bench.core.registry import explainers
+from audiox_bench.explainers import SKIP_ON_TAGS
 from audiox_bench.explainers.baselines import OverExplainer
 from audiox_bench.perturbation.prediction_cache import model_batch_size, prediction_cache
 
@@ -87,6 +87,8 @@ NOT_APPLICABLE = {
     "an explanation has one input"
 }
 METHODS = (*PERTURBATION, *GRADIENT, "NoiseTunnel", *NOT_APPLICABLE)
+SAMPLED = ("ShapleyValueSampling", "KernelShap", "Lime", "GradientShap")  # methods that read n_samples
+SAMPLING_METHODS = ("ShapleyValueSampling", "KernelShap", "Lime")  # perturbation methods that sample masks
 MAX_ORDERED_COMPONENTS = 8  # ShapleyValues: d! orderings, 40,320 at d = 8 (10! = 3.6 million)
 MODULE_METHODS = ("DeepLift", "DeepLiftShap", "GuidedBackprop", "Deconvolution")  # hook nn.ReLU modules
 # Captum's notes on what it does to every input (hooks set and removed, gradients required): said once per
@@ -134,7 +136,6 @@ def _relu_modules(network: nn.Module) -> nn.Module:
     return kept[1]
 
 
-@explainers.register("captum")
 class CaptumExplainer(OverExplainer):
     """A Captum attribution method over another explainer's components (perturbation methods through the
     shared prediction path, attributing to the components directly; gradient methods attributing to the
@@ -173,6 +174,17 @@ class CaptumExplainer(OverExplainer):
     """
 
     description = "a Captum attribution method over another explainer's components"
+    # The gradient methods everywhere (they attribute to the model's input, over SLIME's segments), and the
+    # sampling methods over SLIME's segments, on tags over the sources instead (SKIP_ON_TAGS). Left out:
+    # FeatureAblation and Occlusion (with one component per window they are occlusion: equal to 1e-12 in
+    # the tests), ShapleyValues (10! orderings of 10 segments; kernelshap gives the exact values) and
+    # FeaturePermutation (it never applies to one explanation).
+    default_benchmark = (
+        *(DefaultConfiguration(f"captum:method={method}") for method in GRADIENT),
+        DefaultConfiguration("captum:method=NoiseTunnel,base=Saliency"),
+        *(DefaultConfiguration(f"captum:method={m}", skip_tasks=SKIP_ON_TAGS) for m in SAMPLING_METHODS),
+        *(DefaultConfiguration(f"captum:method={m},over=audiolime", only_tasks=SKIP_ON_TAGS) for m in SAMPLING_METHODS),
+    )
 
     def __init__(
         self,
@@ -205,6 +217,23 @@ class CaptumExplainer(OverExplainer):
         self.method, self.base, self.nt_type = method, base, nt_type
         self.n_samples, self.n_steps, self.stdevs, self.baselines = n_samples, n_steps, float(stdevs), baselines
         captum()  # a missing Captum fails when the SPEC is built, not on every item
+
+    def canonical_params(self) -> dict[str, Any]:
+        """Non-default parameters, without those the method does not read (NoiseTunnel's ``base`` of
+        another method, ``n_steps`` of a method that is not IntegratedGradients ...)."""
+        params = super().canonical_params()
+        name = self.base if self.method == "NoiseTunnel" else self.method
+        used = {
+            "base": self.method == "NoiseTunnel",
+            "nt_type": self.method == "NoiseTunnel",
+            "n_samples": self.method in (*SAMPLED, "NoiseTunnel") or name in SAMPLED,
+            "n_steps": name == "IntegratedGradients",
+            "stdevs": self.method == "NoiseTunnel" or name == "GradientShap",
+            "baselines": name in GRADIENT,
+            "aggregate": name in GRADIENT,
+            "abs": name == "Saliency",
+        }
+        return {k: v for k, v in params.items() if used.get(k, True)}
 
     @classmethod
     def choices(cls) -> list[str]:
@@ -262,7 +291,7 @@ class CaptumExplainer(OverExplainer):
             binary = masks.detach().cpu().numpy() > 0.5
             asked.update(np.packbits(row).tobytes() for row in binary)
             unique, inverse = np.unique(binary, axis=0, return_inverse=True)
-            probabilities, _ = prediction_cache(model).predict(model, factorization, unique)
+            probabilities = prediction_cache(model).predict(model, factorization, unique)
             # float64, so Captum's sums over many differences lose nothing to the model's float32
             return torch.from_numpy(probabilities[inverse.ravel(), target].astype(np.float64))
 
@@ -273,7 +302,7 @@ class CaptumExplainer(OverExplainer):
             keywords.update(sliding_window_shapes=(1,), strides=1)
         else:
             keywords["feature_mask"] = torch.arange(d).unsqueeze(0)
-        if self.method in ("ShapleyValueSampling", "KernelShap", "Lime") and self.n_samples is not None:
+        if self.method in SAMPLED and self.n_samples is not None:
             keywords["n_samples"] = self.n_samples
         keywords["perturbations_per_eval"] = model_batch_size(model)
         attributions = method.attribute(inputs, **keywords)

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from audiox_bench.core.classifier import Classifier, FeatureClassifier, require
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.contracts import Example, model_input
-from audiox_bench.core.registry import contents, explainers
+from audiox_bench.core.data import DefaultConfiguration, Example, model_input
+from audiox_bench.core.registry import contents
+from audiox_bench.explainers import SKIP_ON_TAGS
 from audiox_bench.factorizations.segmentation import LAYOUTS, SegmentationFactorization
-from audiox_bench.perturbation.lime import LimeExplainer, LimeSettings
+from audiox_bench.perturbation.lime import LIME, LimeExplainer, LimeSettings
+
+CONTENTS = ("zero", "min_data", "min_inp", "mean_inp", "noise_norm")  # the paper's five occlusion contents
+DEFAULT_BANDS = {"temporal": 10, "spectral": 10, "time_frequency": 4}  # when n_bands is None (unused in temporal)
 
 
-@explainers.register("slime")
 class SLIME(LimeExplainer):
     """LIME over temporal, spectral or time-frequency segments of the model input, filled with a content.
+
+    ``n_samples`` (N_s in the paper), ``max_exhaustive``, ``kernel_width``, ``distance`` (``l2`` is what the
+    reference SLIME code used) and ``alpha`` are LIME's (:class:`~audiox_bench.perturbation.lime.LimeSettings`).
 
     Parameters
     ----------
@@ -30,15 +38,13 @@ class SLIME(LimeExplainer):
         Mel-band groups (``spectral``, default 10) or rows of the grid (``time_frequency``, default 4).
     n_time : int
         Time blocks of the ``time_frequency`` grid.
-    n_samples : int or None
-        Sampled masks (N_s; Bernoulli 0.5, row 0 all ones). None enumerates all masks when there are at
-        most ``max_exhaustive`` components. Distinct masks are evaluated once either way.
-    max_exhaustive, kernel_width, distance, alpha :
-        As in LIME (``distance=l2`` is what the reference SLIME code used).
     """
 
     family = "segmentation"
     description = "LIME over segments of the log-mel input, off segments filled with occlusion content"
+    factorization_keys = ("segmentation", "content", "n_segments", "n_bands", "n_time")
+    parameters_documented_by = (LimeSettings,)
+    default_benchmark = (DefaultConfiguration(f"slime:content={'|'.join(CONTENTS)}", skip_tasks=SKIP_ON_TAGS),)
 
     def __init__(
         self,
@@ -47,18 +53,18 @@ class SLIME(LimeExplainer):
         n_segments: int = 10,
         n_bands: int | None = None,
         n_time: int = 5,
-        n_samples: int | None = None,
-        max_exhaustive: int = 12,
-        kernel_width: float = 0.25,
-        distance: str = "cosine",
-        alpha: float = 1.0,
+        n_samples: int | None = LIME.n_samples,
+        max_exhaustive: int = LIME.max_exhaustive,
+        kernel_width: float = LIME.kernel_width,
+        distance: str = LIME.distance,
+        alpha: float = LIME.alpha,
     ) -> None:
         if segmentation not in LAYOUTS:
             raise ValueError(f"segmentation must be one of {', '.join(LAYOUTS)}, got {segmentation!r}")
         self.segmentation, self.content_name = segmentation, content
         self.content = contents.build(content)
         self.n_time = n_segments if segmentation == "temporal" else n_time
-        self.n_bands = n_bands if n_bands is not None else (4 if segmentation == "time_frequency" else 10)
+        self.n_bands = n_bands if n_bands is not None else DEFAULT_BANDS[segmentation]
         self.settings = LimeSettings(n_samples, max_exhaustive, kernel_width, distance, alpha)
 
     def factorize_for(self, model: Classifier, example: Example, seed: int) -> SegmentationFactorization:
@@ -80,6 +86,20 @@ class SLIME(LimeExplainer):
     @property
     def seeded_factorization(self) -> bool:
         return self.content.stochastic
+
+    def canonical_params(self) -> dict[str, Any]:
+        """Non-default parameters, without those this segmentation does not use (``n_time`` of a temporal
+        one, a band count equal to the layout's default ...), so equal configurations share one SPEC."""
+        params = super().canonical_params()
+        if self.segmentation != "temporal":
+            params.pop("n_segments", None)
+        if self.segmentation != "time_frequency":
+            params.pop("n_time", None)
+        if self.segmentation == "temporal" or self.n_bands == DEFAULT_BANDS[self.segmentation]:
+            params.pop("n_bands", None)
+        if self.settings.n_samples is not None:
+            params.pop("max_exhaustive", None)
+        return params
 
     def factorize(self, model: Classifier, example: Example) -> Factorization:
         return self.factorize_for(model, example, seed=0)

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from audiox_bench.core.contracts import Figure, Metric, MetricInput
+from audiox_bench.core.data import Figure, MetricInput, Scores
 from audiox_bench.core.errors import NotApplicableError
+from audiox_bench.core.interfaces import Metric
 from audiox_bench.core.records import GroupRow, Record
-from audiox_bench.core.registry import metrics
 from audiox_bench.perturbation.baselines import OWN, TASK, check_baseline, switched_off
 from audiox_bench.perturbation.masks import distinct_masks
 from audiox_bench.perturbation.prediction_cache import prediction_cache
@@ -53,13 +53,12 @@ def faithfulness_of_subsets(item: MetricInput, subsets: np.ndarray, baseline: st
     d, target = item.factorization.n_components, item.explanation.target
     factorization = switched_off(item.factorization, item.model, baseline, item.seed)
     distinct = distinct_masks(np.vstack([np.ones((1, d), bool), ~np.asarray(subsets, bool)]))
-    probabilities, _ = prediction_cache(item.model).predict(item.model, factorization, distinct.masks)
+    probabilities = prediction_cache(item.model).predict(item.model, factorization, distinct.masks)
     scores = probabilities[distinct.inverse, target]
     sums = np.asarray(subsets, bool) @ np.asarray(item.explanation.weights, dtype=np.float64)
     return pearson_or_none(scores[0] - scores[1:], sums)
 
 
-@metrics.register("faithfulness_correlation")
 class FaithfulnessCorrelation(Metric):
     """Pearson correlation, over random subsets of components switched off, between the drop in the
     target score and the sum of the explanation's weights on the subset (Bhatt, Weller, Moura, IJCAI 2020,
@@ -109,7 +108,7 @@ class FaithfulnessCorrelation(Metric):
         """Components switched off per subset: ``fraction`` of them, rounded, between 1 and d - 1."""
         return min(max(1, round(self.fraction * n_components)), n_components - 1)
 
-    def score(self, item: MetricInput) -> dict[str, float | None]:
+    def score(self, item: MetricInput) -> Scores:
         d = item.factorization.n_components
         size = self.subset_size(d) if d >= 2 else 0
         possible = math.comb(d, size) if d >= 2 else 0
@@ -120,7 +119,7 @@ class FaithfulnessCorrelation(Metric):
             )
         subsets = random_subsets(d, self.n_runs, size, np.random.default_rng(item.seed))
         baseline = item.baseline if self.baseline == TASK else self.baseline
-        return {self.name: faithfulness_of_subsets(item, subsets, baseline)}
+        return Scores({self.name: faithfulness_of_subsets(item, subsets, baseline)})
 
     def plot(
         self, plt: Any, task: str, records: Sequence[Record], group_rows: Sequence[GroupRow], out: Path
@@ -139,7 +138,6 @@ class FaithfulnessCorrelation(Metric):
         return [Figure(f"faithfulness ({task})", path)]
 
 
-@metrics.register("surrogate_fidelity")
 class SurrogateFidelity(Metric):
     """Weighted R^2 of the explainer's local linear surrogate on its neighbourhood, and the correlation
     between surrogate and model predictions there. Undefined (skipped, not 0) for explainers without a
@@ -153,9 +151,11 @@ class SurrogateFidelity(Metric):
     def value_names(self) -> list[str]:
         return [self.name, f"{self.name}.correlation"]
 
-    def score(self, item: MetricInput) -> dict[str, float | None]:
+    def score(self, item: MetricInput) -> Scores:
         r2 = item.explanation.score
         if r2 is None:
             raise NotApplicableError("the explainer fits no local surrogate")
-        correlation = item.explanation.extra.get("surrogate_correlation")
-        return {self.name: float(r2), f"{self.name}.correlation": None if correlation is None else float(correlation)}
+        correlation = item.explanation.surrogate_correlation
+        return Scores(
+            {self.name: float(r2), f"{self.name}.correlation": None if correlation is None else float(correlation)}
+        )

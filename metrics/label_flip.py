@@ -18,10 +18,10 @@ import numpy as np
 
 from audiox_bench.core.classifier import Classifier, FeatureClassifier
 from audiox_bench.core.components import Factorization, FeatureFactorization
-from audiox_bench.core.contracts import Figure, Metric, MetricInput, Perturbation
+from audiox_bench.core.data import Figure, MetricInput, Perturbation, Scores
 from audiox_bench.core.errors import NotApplicableError
+from audiox_bench.core.interfaces import Metric
 from audiox_bench.core.records import GroupRow, Record
-from audiox_bench.core.registry import metrics
 from audiox_bench.metrics.topk import top_positive
 from audiox_bench.results.plots import (
     explainer_ticks,
@@ -50,7 +50,6 @@ def component_masks(factorization: Factorization, perturbation: Perturbation, mo
     return masks
 
 
-@metrics.register("label_flip")
 class LabelFlip(Metric):
     """1 if the adversarial perturbation kept only inside the explanation's top-k positive regions still
     gives the adversarial label (k = number of perturbed regions), else 0; the mean is the flip rate.
@@ -69,7 +68,7 @@ class LabelFlip(Metric):
     def value_names(self) -> list[str]:
         return [self.name, f"{self.name}.all_positive", f"{self.name}.oracle"]
 
-    def score(self, item: MetricInput) -> dict[str, float | None]:
+    def score(self, item: MetricInput) -> Scores:
         perturbation = item.example.perturbation
         if perturbation is None:
             raise NotApplicableError("the example carries no adversarial perturbation")
@@ -105,7 +104,7 @@ class LabelFlip(Metric):
         else:
             probabilities = item.model.predict_proba(inputs)
         flipped = probabilities.argmax(axis=1) == perturbation.adversarial_label
-        return {key: float(flip) for key, flip in zip(selections, flipped)}
+        return Scores({key: float(flip) for key, flip in zip(selections, flipped)})
 
     def plot(
         self, plt: Any, task: str, records: Sequence[Record], group_rows: Sequence[GroupRow], out: Path

@@ -15,10 +15,10 @@ from scipy import stats
 from scipy.spatial import distance
 
 from audiox_bench.core.classifier import Classifier, LayerRandomizable, require
-from audiox_bench.core.contracts import Figure, Metric, MetricInput
+from audiox_bench.core.data import Figure, MetricInput, Scores
 from audiox_bench.core.errors import NotApplicableError
+from audiox_bench.core.interfaces import Metric
 from audiox_bench.core.records import GroupRow, Record
-from audiox_bench.core.registry import metrics
 from audiox_bench.models.reinitialization import ORDERS
 from audiox_bench.results.plots import (
     explainer_ticks,
@@ -90,7 +90,6 @@ def changes_more_than_its_noise(divergence: np.ndarray, seed_null: np.ndarray) -
     return float(stats.wilcoxon(differences, zero_method="zsplit", alternative="greater").pvalue)
 
 
-@metrics.register("randomization_divergence")
 class RandomizationDivergence(Metric):
     """How much the explanation changes when the model's parameters are re-initialised (Adebayo et al.,
     NeurIPS 2018, Sec. 3.1, "cascading randomization"; as the audioLIME paper applies it, Figs. 2-3).
@@ -207,7 +206,7 @@ class RandomizationDivergence(Metric):
         again = explainer.explain(item.model, item.example, factorization, item.explanation.target, seed)
         return rank_divergence(trained, np.asarray(again.weights, dtype=np.float64))
 
-    def score(self, item: MetricInput) -> dict[str, Any]:
+    def score(self, item: MetricInput) -> Scores:
         if item.explainer is None:
             raise NotApplicableError("the randomization check explains again, and this item has no explainer")
         model = require(item.model, LayerRandomizable, "randomization_divergence")
@@ -237,12 +236,12 @@ class RandomizationDivergence(Metric):
                     at_count = self._weights(item, self._randomized(model, "cascading", count))
                     curve_point = float(np.mean([rank_divergence(trained, w) for w in at_count])) if at_count else None
                 values[f"{self.name}.layers{count}"] = curve_point
-        values["_top1"] = {
+        top1 = {
             "trained": int(np.argmax(trained)),
             "randomized": [int(np.argmax(w)) for w in randomized],
             "n_components": len(trained),
         }
-        return values
+        return Scores(values, {"_top1": top1})
 
     def summarize(self, records: Sequence[Record]) -> list[GroupRow]:
         trained: dict[tuple[str, str], Counter] = defaultdict(Counter)

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from audiox_bench.core import registry
-from audiox_bench.core.contracts import Figure, GroupMetric
-from audiox_bench.core.parameters import constructor_keywords
+from audiox_bench.core.data import Figure
+from audiox_bench.core.interfaces import GroupMetric
 from audiox_bench.core.records import GroupRow, Record
-from audiox_bench.core.registry import metrics
-from audiox_bench.core.spec import Spec, parse_spec
+from audiox_bench.core.spec import Spec
 from audiox_bench.metrics.topk import top_k
 from audiox_bench.results.plots import figure_path, values_by_explainer, violins
 
@@ -43,7 +42,6 @@ def _ranking(record: Record) -> tuple[Sequence[str], Sequence[float]]:
     return record.components or [], record.weights or []
 
 
-@metrics.register("stability")
 class Stability(GroupMetric):
     """U_n: unique components in the pooled top-k (by |weight|) of the repeats of one example (k = perfectly
     stable).
@@ -93,7 +91,6 @@ class Stability(GroupMetric):
         return [Figure(f"stability ({task})", path)]
 
 
-@metrics.register("content_agreement")
 class ContentAgreement(GroupMetric):
     """N_ce between the top-k (by |weight|) of an explanation and of the same explainer's with a reference
     occlusion content.
@@ -123,14 +120,11 @@ class ContentAgreement(GroupMetric):
     def _reference_of(self, explainer_spec: str) -> str | None:
         """Canonical SPEC of the reference configuration, or None if the explainer has no content
         parameter or already uses the reference."""
-        spec = parse_spec(explainer_spec)
-        keywords = constructor_keywords(registry.explainers.get(spec.name)) or []
-        if "content" not in keywords:
+        resolved = registry.explainers.resolve(explainer_spec)
+        if "content" not in resolved.params:
             return None
-        reference = registry.canonical_spec(
-            registry.explainers, Spec(spec.name, {**spec.params, "content": self.reference})
-        )
-        return None if reference == registry.canonical_spec(registry.explainers, spec) else reference
+        reference = registry.explainers.resolve(Spec(resolved.name, {**resolved.params, "content": self.reference}))
+        return None if reference.canonical == resolved.canonical else reference.canonical
 
     def companions(self, explainer_spec: str) -> list[str]:
         reference = self._reference_of(explainer_spec)

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from audiox_bench.core.contracts import Figure, Metric, MetricInput
+from audiox_bench.core.data import Figure, MetricInput, Scores
 from audiox_bench.core.errors import NotApplicableError
+from audiox_bench.core.interfaces import Metric
 from audiox_bench.core.records import GroupRow, Record
-from audiox_bench.core.registry import metrics
 from audiox_bench.core.task import NO_TRUTH as NO_TRUTH_HERE
 from audiox_bench.results.plots import (
     explainer_ticks,
@@ -66,7 +66,6 @@ def topk_overlap(names: Sequence[str], weights: np.ndarray, truth: Collection[st
     return len(set(top_positive(names, weights, k)) & set(truth))
 
 
-@metrics.register("topk_overlap")
 class TopKOverlap(Metric):
     """N_ce / k: share of the top-k positive components that are ground truth (k = |truth|).
 
@@ -93,19 +92,21 @@ class TopKOverlap(Metric):
             raise ValueError("k must be at least 1")
         self.k = k
 
-    def score(self, item: MetricInput) -> dict[str, float | None]:
+    def score(self, item: MetricInput) -> Scores:
         truth = item.ground_truth
         if truth is None or len(truth) == 0:
             raise NotApplicableError(item.truth_note or NO_TRUTH_HERE)
         k = self.k or len(truth)
         n_ce = topk_overlap(item.explanation.components, item.explanation.weights, truth.components, k)
         best = min(k, len(truth))  # the largest N_ce possible
-        return {
-            self.name: n_ce / best,
-            f"{self.name}.n_ce": float(n_ce),
-            f"{self.name}.all": float(n_ce == best),
-            f"{self.name}.all_but_one": float(n_ce >= best - 1) if best >= MIN_TRUTH_FOR_RATE else None,
-        }
+        return Scores(
+            {
+                self.name: n_ce / best,
+                f"{self.name}.n_ce": float(n_ce),
+                f"{self.name}.all": float(n_ce == best),
+                f"{self.name}.all_but_one": float(n_ce >= best - 1) if best >= MIN_TRUTH_FOR_RATE else None,
+            }
+        )
 
     def value_names(self) -> list[str]:
         return [self.name, *(f"{self.name}.{v}" for v in ("n_ce", "all", "all_but_one"))]

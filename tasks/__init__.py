@@ -1,2 +1,9 @@
-"""Built-in tasks: every module here is discovered and imported by :data:`audiox_bench.core.registry.tasks`
-on first lookup (a new task is one new file). ``common/`` holds what the built-in tasks share."""
+"""The built-in tasks (this folder is ``audiox_bench.tasks``). Each is declared here by name and imported
+only when it is built, so listing them imports nothing heavy; a new task is a module and a line here."""
+
+BUILTINS = {
+    "confound": "audiox_bench.tasks.confound:ConfoundTask",
+    "vocals": "audiox_bench.tasks.vocals:VocalInjectionTask",
+    "adversarial": "audiox_bench.tasks.adversarial:AdversarialRegionsTask",
+    "tags": "audiox_bench.tasks.tags:TagsTask",
+}

@@ -10,25 +10,33 @@ perturbation restricted to the explainer's top-k regions still flips the decisio
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from audiox_bench.core.classifier import Differentiable, require
 from audiox_bench.core.components import Factorization, FeatureFactorization
-from audiox_bench.core.contracts import Example, GroundTruth, Perturbation
-from audiox_bench.core.registry import tasks
-from audiox_bench.core.task import Task, ValidityCheck
+from audiox_bench.core.data import Example, GroundTruth, Perturbation
+from audiox_bench.core.documents import Selection, ValidityCheck
+from audiox_bench.core.task import Task
 from audiox_bench.factorizations.segmentation import LAYOUTS, segment_components, segment_layout
-from audiox_bench.tasks.common.attack import AttackResult, AttackSettings, region_attack
-from audiox_bench.tasks.vocals import SR, VocalInjectionTask
+from audiox_bench.tasks.attack import AttackResult, AttackSettings, region_attack
+from audiox_bench.tasks.detector import (
+    DETECTOR_BASELINE,
+    DETECTOR_BASELINE_REASON,
+    NOISE_AUGMENTATION,
+    SR,
+    TRAINING,
+    SingingVoiceDetector,
+)
+from audiox_bench.tasks.trained_model import TrainingSettings
 
 DIRECTIONS = {"to_vocals": (0, 1), "to_no_vocals": (1, 0)}  # (clean label, adversarial label)
 DOMAINS = ("features", "audio")
 MAX_CANDIDATES_PER_EXAMPLE = 4
 
 
-@tasks.register("adversarial")
 class AdversarialRegionsTask(Task):
     """Perturbations confined to k known regions flip the singing-voice detector; truth: those regions.
 
@@ -46,7 +54,7 @@ class AdversarialRegionsTask(Task):
     domain : str
         ``features`` (standardised log-mel, the default) or ``audio`` (waveform; temporal layout only).
     alpha, learning_rate, epsilon, max_steps :
-        Attack settings (see :class:`audiox_bench.tasks.common.attack.AttackSettings`); ``learning_rate`` and
+        Attack settings (see :class:`audiox_bench.tasks.attack.AttackSettings`); ``learning_rate`` and
         ``epsilon`` default to 0.05 and 3.0 in features, 0.002 and 0.1 in audio.
     n_validity : int
         Excerpts attacked to measure the success rate.
@@ -62,11 +70,8 @@ class AdversarialRegionsTask(Task):
         "Praher, Prinz, Flexer, Widmer. On the Veracity of Local, Model-agnostic Explanations in Audio "
         "Classification. ISMIR 2021"
     )
-    baseline = "zero"
-    baseline_reason = (
-        "0 in the detector's band-standardised input is the training set's mean per band: an average "
-        "input, inside the data's range, the same for every example (no draw)"
-    )
+    baseline = DETECTOR_BASELINE
+    baseline_reason = DETECTOR_BASELINE_REASON
 
     def __init__(
         self,
@@ -115,8 +120,14 @@ class AdversarialRegionsTask(Task):
         )
         self.n_validity, self.seed, self.device = int(n_validity), int(seed), device
         self.clean_label, self.adversarial_label = DIRECTIONS[direction]
-        self.detector = VocalInjectionTask(
-            seed=seed, device=device, **{key[len("detector_") :]: value for key, value in detector.items()}
+        settings = {key[len("detector_") :]: value for key, value in detector.items()}
+        noise_augmentation = float(settings.pop("noise_augmentation", NOISE_AUGMENTATION))
+        fields = {f.name for f in dataclasses.fields(TrainingSettings)}
+        unknown = sorted(set(settings) - fields)
+        if unknown:
+            raise ValueError(f"the detector has no setting {unknown[0]!r}; settings: {', '.join(sorted(fields))}")
+        self.detector = SingingVoiceDetector(
+            TrainingSettings(**{**vars(TRAINING), **settings, "seed": int(seed)}), noise_augmentation, device
         )
         self._attacks: dict[int, Example | None] = {}
 
@@ -216,9 +227,13 @@ class AdversarialRegionsTask(Task):
 
     def examples(self, n: int) -> list[Example]:
         """The first ``n`` successful adversarial examples (attacks that failed are counted, not served)."""
+        return list(self.select(n).examples)
+
+    def select(self, n: int) -> Selection:
+        """The first ``n`` successful adversarial examples, with how many were attacked to find them."""
         kept, attacked = self._attacked(n, successful_only=True)
         snrs = [e.meta["snr_db"] for e in kept]
-        self.selection = {
+        facts = {
             "attacked": attacked,
             "successful": len(kept),
             "success_rate": len(kept) / attacked if attacked else None,
@@ -226,20 +241,20 @@ class AdversarialRegionsTask(Task):
             "mean_attack_seconds": float(np.mean([e.meta["attack_seconds"] for e in kept])) if kept else None,
             "domain": self.domain,
         }
-        return kept
+        return Selection(tuple(kept), facts)
 
     # -- model and validity --------------------------------------------------------------------
     def prepare(self, progress: bool = True) -> None:
         if self._model is not None:
             return
-        self.detector.prepare(progress=progress)
-        self._model = self.detector.model  # the attacks below need it
+        model, _, detector_card = self.detector.prepare("features", progress)
+        self._model = model  # the attacks below need it
         attempts, _ = self._attacked(self.n_validity, successful_only=False)
         successes = [e for e in attempts if e.meta["success"]]
         rate = len(successes) / len(attempts) if attempts else 0.0
         checks = [ValidityCheck(f"attack_success_rate_{self.direction}", rate, 0.9, ">=")]
         card = {
-            **self.detector.model_card,
+            **detector_card,
             "attack": {
                 "settings": self.settings.__dict__,
                 "direction": self.direction,
@@ -255,7 +270,7 @@ class AdversarialRegionsTask(Task):
                 else None,
             },
         }
-        self._set_prepared(self.detector.model, checks, card)
+        self._set_prepared(model, checks, card)
 
     # -- truth ---------------------------------------------------------------------------------
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:

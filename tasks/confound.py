@@ -10,17 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.contracts import Example, GroundTruth
+from audiox_bench.core.data import Example, GroundTruth
+from audiox_bench.core.documents import ValidityCheck
 from audiox_bench.core.errors import InvalidInputError
-from audiox_bench.core.registry import tasks
-from audiox_bench.core.task import ValidityCheck
+from audiox_bench.core.task import Task
 from audiox_bench.models.frontends import LogMel, LogMelConfig
 from audiox_bench.models.networks import build_network
-from audiox_bench.models.store import cached_classifier
-from audiox_bench.models.training import TrainingConfig, fit_classifier
-from audiox_bench.tasks.common.datasets import open_stem_source, stems_given
-from audiox_bench.tasks.common.stem_banks import db_gain
-from audiox_bench.tasks.common.trained import TrainedModelTask
+from audiox_bench.tasks.stems.banks import db_gain
+from audiox_bench.tasks.stems.multitrack import open_stem_source, stems_given
+from audiox_bench.tasks.trained_model import TrainingSettings, first_valid, trained_classifier
 
 CLASSES = ("guitar", "piano")
 SPLITS = ("t_dr-pno", "t_dr-gtr")
@@ -32,6 +30,7 @@ TRUTH_SOURCES = frozenset({"drums", "percussive"})
 GAINS_DB = {"guitar": (-3, 3), "piano": (-3, 3), "bass": (-3, 3), "drums": (0, 3), "strings": (-6, 3)}
 SR = 16_000
 DURATION = 2.0
+TRAINING = TrainingSettings(n_train=1600)  # the defaults of the confound model
 
 
 def mixdown(stems: dict[str, np.ndarray]) -> np.ndarray:
@@ -39,9 +38,12 @@ def mixdown(stems: dict[str, np.ndarray]) -> np.ndarray:
     return np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
 
 
-@tasks.register("confound")
-class ConfoundTask(TrainedModelTask):
+class ConfoundTask(Task):
     """Guitar vs piano with drums confounded with guitar; truth: the drums (audioLIME paper, Sec. 4).
+
+    The model's training settings (``seed``, ``n_train``, ``n_stems``, ``epochs``, ``architecture``,
+    ``n_validity``: clips per test split for the validity check, ``max_attempts``) are those of
+    :class:`~audiox_bench.tasks.trained_model.TrainingSettings`, with 1,600 training mixes.
 
     Parameters
     ----------
@@ -49,21 +51,6 @@ class ConfoundTask(TrainedModelTask):
         Evaluation split: ``t_dr-pno`` (drums only with piano) or ``t_dr-gtr`` (drums with guitar).
     mix : str
         ``gpdb`` (guitar/piano, drums, bass) or ``gpdbs`` (plus strings in every mix).
-    seed : int
-        Seed of data synthesis and training (the model is cached per seed).
-    n_train : int
-        Number of training mixes.
-    n_stems : int
-        Rendered stems per role for training (validation and test banks get 1/5 and 2/5 of it);
-        mixes combine stems from these banks.
-    epochs : int
-        Training epochs.
-    architecture : str
-        ``vggish`` (small VGG-style 2-D CNN) or ``temporal`` (1-D CNN over time).
-    n_validity : int
-        Clips per test split used for the validity check.
-    max_attempts : int
-        Training seeds tried (``seed``, ``seed + 1``, ...) until the validity check passes.
     stems : str, optional
         A local multitrack dataset (Slakh2100 layout, as the audioLIME paper used) to cut the clips of
         every split from, instead of synthesised stems; its tracks need guitar, piano, drums and bass.
@@ -77,36 +64,38 @@ class ConfoundTask(TrainedModelTask):
         "the quietest value of the training log-mels (dB): a switched-off segment is as close to silence as "
         "the model ever heard, as a removed source is silence"
     )
+    parameters_documented_by = (TrainingSettings,)
 
     def __init__(
         self,
         split: str = "t_dr-pno",
         mix: str = "gpdb",
-        seed: int = 0,
-        n_train: int = 1600,
-        n_stems: int = 250,
-        epochs: int = 16,
-        architecture: str = "vggish",
-        n_validity: int = 400,
-        max_attempts: int = 3,
+        seed: int = TRAINING.seed,
+        n_train: int = TRAINING.n_train,
+        n_stems: int = TRAINING.n_stems,
+        epochs: int = TRAINING.epochs,
+        architecture: str = TRAINING.architecture,
+        n_validity: int = TRAINING.n_validity,
+        max_attempts: int = TRAINING.max_attempts,
         stems: str | None = None,
         device: str = "cpu",
     ) -> None:
         super().__init__()
-        self._init_training(seed, n_train, n_stems, epochs, architecture, n_validity, max_attempts, device)
+        self.training = TrainingSettings(seed, n_train, n_stems, epochs, architecture, n_validity, max_attempts)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
         if mix not in MIXES:
             raise ValueError(f"mix must be one of {', '.join(MIXES)}, got {mix!r}")
-        self.split, self.mix = split, mix
+        self.split, self.mix, self.device = split, mix, device
         self.roles = MIXES[mix]
-        self.banks = open_stem_source(stems, self.roles, self.n_stems, self.seed, SR, DURATION)
+        self.banks = open_stem_source(stems, self.roles, n_stems, seed, SR, DURATION)
         missing = sorted(set(self.roles) - set(self.banks.roles))
         if missing:
             raise InvalidInputError(
                 f"the tracks under {stems!r} have no {', '.join(missing)} stems, which the confound task needs"
             )
         self.frontend_config = LogMelConfig(sr=SR, n_fft=1024, hop_length=512, n_mels=128)
+        self._progress = False
 
     # -- data ------------------------------------------------------------------------------------
     def _mix(
@@ -125,7 +114,7 @@ class ConfoundTask(TrainedModelTask):
         """Stems, label and drum presence of clip ``index`` of ``split`` (train, val, or a test split)."""
         bank_split = split if split in ("train", "val") else "test"
         code = {"train": 1, "val": 2, "t_dr-gtr": 3, "t_dr-pno": 4}[split]
-        rng = np.random.default_rng([self.seed, code, index])
+        rng = np.random.default_rng([self.training.seed, code, index])
         label = index % 2  # classes 50:50, alternating
         drums = (label == 0) if split != "t_dr-pno" else (label == 1)
         return self._mix(self.banks.split(bank_split), rng, label, drums), label, drums
@@ -154,56 +143,41 @@ class ConfoundTask(TrainedModelTask):
 
     # -- model ---------------------------------------------------------------------------------
     def _make_modules(self, seed: int):
-        network = build_network(self.architecture, self.frontend_config.n_mels, len(CLASSES), seed)
+        network = build_network(self.training.architecture, self.frontend_config.n_mels, len(CLASSES), seed)
         return network, LogMel(self.frontend_config)
 
     def _accuracy(self, model, split: str) -> float:
-        audio, labels = self._audio_set(split, self.n_validity)
+        audio, labels = self._audio_set(split, self.training.n_validity)
         return float(np.mean(model.predict_proba(audio).argmax(1) == labels))
 
     def prepare(self, progress: bool = True) -> None:
         if self._model is not None:
             return
         self._progress = self.banks.progress = progress
-        self._prepare_first_valid(self._build, range(self.seed, self.seed + self.max_attempts))
+        self._set_prepared(*first_valid(self._build, self.training.seeds))
 
     def _build(self, train_seed: int):
         description = {
             "task": "confound",
             "mix": self.mix,
-            "seed": self.seed,
+            **self.training.describe(),
             "train_seed": train_seed,
-            "n_train": self.n_train,
-            "epochs": self.epochs,
-            "architecture": self.architecture,
             "banks": self.banks.sizes,
             **({"stems": self.banks.fingerprint()} if stems_given(self.banks) else {}),
             "gains_db": GAINS_DB,
             "frontend": self.frontend_config.to_dict(),
         }
-
-        def train(network, frontend):
-            audio, labels = self._audio_set("train", self.n_train)
-            card = fit_classifier(
-                network,
-                frontend,
-                audio,
-                labels,
-                TrainingConfig(epochs=self.epochs, seed=train_seed),
-                device=self.device,
-                description=f"training confound (seed {train_seed})",
-                progress=self._progress,
-            )
-            return {**card, "architecture": self.architecture}
-
-        model, card = cached_classifier(
+        model, card = trained_classifier(
             "confound",
             description,
             lambda: self._make_modules(train_seed),
-            train,
+            lambda: self._audio_set("train", self.training.n_train),
             CLASSES,
-            self.device,
+            self.training,
+            train_seed,
             round(SR * DURATION),
+            self.device,
+            self._progress,
         )
         checks = [
             ValidityCheck("accuracy_t_dr-gtr", self._accuracy(model, "t_dr-gtr"), 0.99, ">="),
@@ -213,7 +187,7 @@ class ConfoundTask(TrainedModelTask):
             **card,
             "accuracy_val": self._accuracy(model, "val"),
             **{c.name: c.value for c in checks},
-            "n_validity": self.n_validity,
+            "n_validity": self.training.n_validity,
         }
         return model, checks, card
 

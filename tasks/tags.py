@@ -32,11 +32,12 @@ from collections import Counter
 import numpy as np
 
 from audiox_bench.core.components import Factorization, segment_edges
-from audiox_bench.core.contracts import Example, GroundTruth
-from audiox_bench.core.registry import models, tasks
-from audiox_bench.core.task import Task, ValidityCheck
-from audiox_bench.tasks.common.datasets import open_stem_source
-from audiox_bench.tasks.common.stem_banks import db_gain
+from audiox_bench.core.data import Example, GroundTruth
+from audiox_bench.core.documents import Selection, ValidityCheck
+from audiox_bench.core.registry import models
+from audiox_bench.core.task import Task
+from audiox_bench.tasks.stems.banks import db_gain
+from audiox_bench.tasks.stems.multitrack import open_stem_source
 
 # Tags explained, and the source each stands for (MagnaTagATune tag names; a registered model's labels
 # with these names are explained too).
@@ -80,7 +81,6 @@ def audible_segments(stem: np.ndarray, n_segments: int) -> set[int]:
     return {k for k, value in enumerate(rms) if rms.max() > 0 and value >= rms.max() * 10 ** (AUDIBLE_DB / 20)}
 
 
-@tasks.register("tags")
 class TagsTask(Task):
     """A published audio tagger explains a tag whose source is in a mix of stems; truth: that source,
     kept only where the model behaves as if it were (necessity and sufficiency checked per clip).
@@ -233,6 +233,10 @@ class TagsTask(Task):
 
     def examples(self, n: int) -> list[Example]:
         """The first ``n`` verified clips of the test split, in index order."""
+        return list(self.select(n).examples)
+
+    def select(self, n: int) -> Selection:
+        """The first ``n`` verified clips of the test split, with the candidates made and kept per tag."""
         kept, made, made_per_tag, kept_per_tag = [], 0, Counter(), Counter()
         limit = MAX_CANDIDATES_PER_EXAMPLE * n
         while len(kept) < n and made < limit:
@@ -244,13 +248,13 @@ class TagsTask(Task):
                     kept.append(example)
                     kept_per_tag[example.meta["tag"]] += 1
             made += min(32, limit - made)
-        self.selection = {
+        facts = {
             "kept_per_tag": dict(sorted(kept_per_tag.items())),
             "made_per_tag": dict(sorted(made_per_tag.items())),
             "kept": len(kept),
             "made": sum(made_per_tag.values()),
         }
-        return kept
+        return Selection(tuple(kept), facts)
 
     def target_for(self, example: Example) -> int | None:
         return int(example.meta["target"])

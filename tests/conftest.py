@@ -56,3 +56,14 @@ def tiny_vocals_audio(private_cache, tiny_vocals):
     task = tasks.build(TINY_VOCALS_SPEC + ",form=audio")  # the same cached detector, hybrids in audio
     task.prepare(progress=False)
     return task
+
+
+def run_records(task, explainer_specs, metric_specs, n=4, **fields):
+    """The records of a run of ``task`` in this process (no run directory)."""
+    from audiox_bench.engine.run_spec import RunSpec
+    from audiox_bench.engine.runner import run_benchmark
+
+    spec = RunSpec(
+        tasks=(task,), explainers=tuple(explainer_specs), metrics=tuple(metric_specs), n_examples=n, **fields
+    )
+    return run_benchmark(spec, progress=False).records

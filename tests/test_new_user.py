@@ -15,11 +15,13 @@ import soundfile as sf
 
 import audiox_bench
 from audiox_bench.cli import main
-from audiox_bench.core.contracts import Explanation
+from audiox_bench.core.data import Explanation
 from audiox_bench.core.records import Record
 from audiox_bench.explain_file import uninformative_because
-from audiox_bench.results.leaderboard import leaderboard, tolerant_ranks
+from audiox_bench.metrics.topk import top_positive
+from audiox_bench.results.statistics import tolerant_ranks
 from audiox_bench.results.store import read_records
+from audiox_bench.results.tables import leaderboard
 from tests.conftest import TINY_CONFOUND_SPEC, TINY_VOCALS_SPEC
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,7 +165,7 @@ def test_compare_pairs_a_plugin_with_a_builtin_in_one_run_and_across_runs(tiny_c
 
 
 def test_a_records_cost_is_its_own_whatever_ran_before(tiny_confound, tmp_path):
-    from audiox_bench.engine.plan import RunSpec
+    from audiox_bench.engine.run_spec import RunSpec
     from audiox_bench.engine.runner import run_benchmark
 
     alone = run_benchmark(RunSpec(tasks=(TINY_CONFOUND_SPEC,), explainers=("audiolime",), n_examples=2), progress=False)
@@ -177,7 +179,7 @@ def test_a_records_cost_is_its_own_whatever_ran_before(tiny_confound, tmp_path):
         assert record.seconds > 0
     costs = pd.read_csv(
         pd.io.common.StringIO(
-            audiox_bench.results.leaderboard.to_csv(audiox_bench.results.leaderboard.cost_table(after.records))
+            audiox_bench.results.formats.to_csv(audiox_bench.results.tables.cost_table(after.records))
         )
     )
     assert set(costs.columns) >= {"seconds", "model_calls", "cache_hits"}
@@ -216,7 +218,13 @@ def test_explain_a_file_with_the_default_explainer_and_nmf(tiny_confound, tmp_pa
         == 0
     )
     nmf = json.loads((tmp_path / "nmf" / "explanation.json").read_text())
-    assert isinstance(nmf["wavs"], dict) or nmf["wavs"] == "none: no component has a positive weight"
+    top = top_positive(nmf["components"], np.array(nmf["weights"]), 3)
+    assert nmf["top_positive"] == top and nmf["components"] and all(c.split(".")[0] for c in nmf["components"])
+    if top:  # the WAVs follow the weights: each top component, the top ones together, the rest
+        expected = {f"component_{c}.wav" for c in top} | {"top_together.wav", "without_top.wav"}
+        assert set(nmf["wavs"]) == expected and all((tmp_path / "nmf" / name).is_file() for name in expected)
+    else:
+        assert nmf["wavs"] == "none: no component has a positive weight"
 
 
 def test_a_bad_file_fails_before_the_task_is_built(tmp_path, monkeypatch):

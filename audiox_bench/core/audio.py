@@ -11,6 +11,7 @@ import soundfile as sf
 from audiox_bench.core.errors import InvalidInputError
 
 SILENCE_RMS = 1e-5
+MIN_FILE_SECONDS = 0.5  # the shortest audio file predict and explain take
 
 
 def check_audio(audio: np.ndarray, sr: int, min_seconds: float = 0.0, what: str = "audio") -> np.ndarray:
@@ -37,7 +38,7 @@ def check_audio(audio: np.ndarray, sr: int, min_seconds: float = 0.0, what: str 
     return array.astype(np.float32, copy=False)
 
 
-def read_audio(path: str | Path, min_seconds: float = 0.0) -> tuple[np.ndarray, int]:
+def read_audio(path: str | Path, min_seconds: float = MIN_FILE_SECONDS) -> tuple[np.ndarray, int]:
     """Read an audio file and mix it to mono, at its own sample rate.
 
     Returns
@@ -72,15 +73,3 @@ def resample(audio: np.ndarray, orig_sr: int, sr: int) -> np.ndarray:
     return librosa.resample(np.asarray(audio, np.float32), orig_sr=orig_sr, target_sr=sr, res_type="soxr_hq").astype(
         np.float32
     )
-
-
-def load_audio(path: str | Path, sr: int, min_seconds: float = 0.0) -> np.ndarray:
-    """Read an audio file, mix it to mono and resample it to ``sr`` Hz.
-
-    Raises
-    ------
-    InvalidInputError
-        If the file cannot be read or its content fails :func:`check_audio`.
-    """
-    audio, file_sr = read_audio(path, min_seconds)
-    return check_audio(resample(audio, file_sr, sr), sr, what=f"audio file {str(path)!r}")

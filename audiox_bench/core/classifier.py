@@ -204,15 +204,6 @@ class Batched(Classifier):
     batch_size: int
 
 
-CAPABILITIES: tuple[type[Classifier], ...] = (
-    FeatureClassifier,
-    SpectrumClassifier,
-    Differentiable,
-    LayerRandomizable,
-    Batched,
-)
-
-
 def require(model: Classifier, capability: type[M], purpose: str) -> M:
     """``model`` as ``capability``, or :class:`NotApplicableError` naming what ``purpose`` needs.
 
@@ -230,8 +221,3 @@ def require(model: Classifier, capability: type[M], purpose: str) -> M:
         f"{purpose} needs a model with {capability.capability}; "  # type: ignore[attr-defined]
         f"{type(model).__name__} does not declare {capability.__name__}"
     )
-
-
-def capabilities_of(model: Classifier) -> list[str]:
-    """Names of the capability contracts ``model`` declares."""
-    return [c.__name__ for c in CAPABILITIES if isinstance(model, c)]

@@ -1,44 +1,43 @@
 """One registry type for tasks, explainers, metrics, separators, occlusion contents and models.
 
-Objects register under a name with a decorator::
+Objects register under a name with a decorator (plugins)::
 
-    @explainers.register("audiolime")
-    class AudioLIME(Explainer): ...
+    @register_explainer("energy")
+    class Energy(Explainer): ...
 
-and are built from a SPEC string (``audiolime:separator=hpss``) whose keys map onto constructor
-keywords. Third-party code registers through the entry-point group ``audiox_bench.<kind>`` (loaded only
-when its name is looked up) or through :func:`load_plugin` (``--plugin module_or_file.py``).
+or lazily by ``"module:Attribute"`` (the built-ins, declared in a table per kind: listing names and their
+descriptions imports nothing; the module is imported when the object is first built). Third-party
+packages register through the entry-point group ``audiox_bench.<kind>``; files and modules through
+:func:`audiox_bench.core.plugins.load_plugin` (``--plugin``).
+
+A SPEC (``audiolime:separator=hpss``) is resolved once (:meth:`Registry.resolve`): its keys are checked
+against the constructor, the object is built, and its canonical form is read off the built object's
+parameters, so equal configurations have one canonical SPEC everywhere downstream.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import difflib
-import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
 import inspect
-import pkgutil
-import sys
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from audiox_bench.core.classifier import Classifier
-from audiox_bench.core.contracts import (
-    Explainer,
-    GroupMetric,
-    Metric,
-    OcclusionContent,
-    Separator,
-)
 from audiox_bench.core.errors import AudioxError, SpecError, UnknownNameError
+from audiox_bench.core.interfaces import Explainer, GroupMetric, Metric, OcclusionContent, Separator
 from audiox_bench.core.parameters import (
+    Configured,
     ParameterInfo,
     check_values,
     constructor_keywords,
+    defaults_of,
     parameter_infos,
 )
 from audiox_bench.core.spec import Spec, parse_spec
@@ -55,6 +54,47 @@ def close_matches_hint(word: str, candidates: Iterable[str]) -> str:
     return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)"
 
 
+@dataclass(frozen=True)
+class Resolved(Generic[T]):
+    """A SPEC resolved once: what it names, the object built, and its canonical form.
+
+    Attributes
+    ----------
+    name : str
+        The registered name.
+    params : mapping
+        Every parameter of the built object (its constructor's defaults, overridden by the SPEC).
+    canonical : str
+        The canonical SPEC: the name and the parameters that set this configuration apart, sorted (the
+        same string for every spelling of one configuration; framework-supplied keywords left out).
+    obj : object
+        The built object.
+    """
+
+    name: str
+    params: Mapping[str, Any]
+    canonical: str
+    obj: T = field(repr=False, compare=False)
+
+
+def _lazy_docstring(target: str) -> str:
+    """The docstring of ``module:Attribute`` read from the module's source, without importing it."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        spec = importlib.util.find_spec(module_name)
+        source = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+    except (ImportError, OSError, ValueError):
+        return ""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef) and node.name == attribute:
+            return ast.get_docstring(node) or ""
+    return ""
+
+
+def _first_paragraph(doc: str) -> str:
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
 class Registry(Generic[T]):
     """Names -> factories of one kind of object.
 
@@ -62,22 +102,23 @@ class Registry(Generic[T]):
     ----------
     kind : str
         Plural noun used in messages and in the entry-point group (``audiox_bench.<kind>``).
-    builtin_package : str
-        Package whose modules are imported on first lookup; importing them registers the built-ins
-        (every module of the package is discovered, none is listed by hand).
     bases : tuple of type
         The contract(s) registered objects implement. A class that implements none is refused at
         registration; a factory function's product is checked when it is built.
+    builtins : str, optional
+        ``"module:TABLE"``: a mapping of built-in names to ``"module:Attribute"``, read when names are
+        first needed (the table's module is light; the built-ins' modules are imported on use).
     """
 
-    def __init__(self, kind: str, builtin_package: str, bases: tuple[type, ...]) -> None:
+    def __init__(self, kind: str, bases: tuple[type, ...], builtins: str | None = None) -> None:
         self.kind = kind
         self.singular = kind[:-1]
         self.entry_point_group = f"audiox_bench.{kind}"
         self.bases = bases
-        self._builtin_package = builtin_package
+        self._builtins_table = builtins
         self._factories: dict[str, Callable[..., T]] = {}
-        self._builtins_loaded = False
+        self._lazy: dict[str, str] = {}
+        self._tables_read = builtins is None
 
     # -- registration -------------------------------------------------------------------------
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -98,9 +139,12 @@ class Registry(Generic[T]):
             If ``name`` is taken by another object, or ``factory`` is a class that implements none of
             the registry's contracts.
         """
+        self._read_table()
         existing = self._factories.get(name)
         if existing is not None and existing is not factory and _qualname(existing) != _qualname(factory):
             raise AudioxError(f"{self.singular} {name!r} is already registered by {_qualname(existing)}")
+        if name in self._lazy and existing is None and self._lazy[name] != _target(factory):
+            raise AudioxError(f"{self.singular} {name!r} is a built-in ({self._lazy[name]})")
         if isinstance(factory, type) and not issubclass(factory, self.bases):
             raise AudioxError(
                 f"{self.singular} {name!r} ({_qualname(factory)}) must subclass "
@@ -112,36 +156,55 @@ class Registry(Generic[T]):
         if isinstance(factory, type):
             factory.name = name  # type: ignore[attr-defined]
 
+    @contextlib.contextmanager
+    def scoped(self) -> Iterator[Registry[T]]:
+        """A block whose registrations are forgotten at its end (tests register into it)."""
+        self._read_table()
+        saved = dict(self._factories)
+        try:
+            yield self
+        finally:
+            self._factories = saved
+
     # -- lookup ---------------------------------------------------------------------------------
-    def _load_builtins(self) -> None:
-        if not self._builtins_loaded:
-            self._builtins_loaded = True
-            import_submodules(self._builtin_package)
+    def _read_table(self) -> None:
+        if not self._tables_read:
+            self._tables_read = True
+            module, _, table = str(self._builtins_table).partition(":")
+            self._lazy.update(getattr(importlib.import_module(module), table))
 
     def _entry_points(self) -> dict[str, importlib.metadata.EntryPoint]:
         return {ep.name: ep for ep in importlib.metadata.entry_points(group=self.entry_point_group)}
 
     def names(self) -> list[str]:
-        """All names: built-in, plugin-registered and advertised by entry points (not loaded)."""
-        self._load_builtins()
-        return sorted(set(self._factories) | set(self._entry_points()))
+        """All names: built-in, plugin-registered and advertised by entry points (nothing is imported)."""
+        self._read_table()
+        return sorted(set(self._factories) | set(self._lazy) | set(self._entry_points()))
+
+    def builtin_names(self) -> list[str]:
+        """The built-in names, in the order their table declares them (nothing is imported)."""
+        self._read_table()
+        return list(self._lazy)
 
     def get(self, name: str) -> Callable[..., T]:
-        """The factory registered under ``name``.
+        """The factory registered under ``name`` (a built-in's module is imported now).
 
         Raises
         ------
         UnknownNameError
             With the closest registered names as a hint.
         """
-        self._load_builtins()
+        self._read_table()
+        if name not in self._factories and name in self._lazy:
+            module, _, attribute = self._lazy[name].partition(":")
+            self.add(name, getattr(importlib.import_module(module), attribute))
         if name not in self._factories:
             entry_point = self._entry_points().get(name)
             if entry_point is not None:
                 self._load_entry_point(entry_point)
         if name not in self._factories:
             raise UnknownNameError(
-                f"unknown {self.kind[:-1]} {name!r}{close_matches_hint(name, self.names())}; "
+                f"unknown {self.singular} {name!r}{close_matches_hint(name, self.names())}; "
                 f"known: {', '.join(self.names())}"
             )
         return self._factories[name]
@@ -156,15 +219,16 @@ class Registry(Generic[T]):
         if entry_point.name not in self._factories and callable(loaded):
             self.add(entry_point.name, loaded)
 
-    def build(self, spec: str | Spec, **extra: Any) -> T:
-        """Construct the object a SPEC names, checking its keys and value types against the constructor.
+    def resolve(self, spec: str | Spec, **extra: Any) -> Resolved[T]:
+        """Parse, check and build what a SPEC names, once.
 
         Parameters
         ----------
         spec : str or Spec
             ``name`` or ``name:key=value,...``.
         **extra
-            Keywords supplied by the framework (not by the user), passed if the constructor takes them.
+            Keywords supplied by the framework (not by the user, e.g. ``device``), passed if the
+            constructor takes them and left out of the canonical form.
 
         Raises
         ------
@@ -183,7 +247,7 @@ class Registry(Generic[T]):
                     f"{self.singular} {spec.name!r} has no parameter {key!r}"
                     f"{close_matches_hint(key, accepted)}; parameters: {', '.join(sorted(accepted)) or 'none'}"
                 )
-            extra = {k: v for k, v in extra.items() if k in accepted}
+            extra = {k: v for k, v in extra.items() if k in accepted and k not in spec.params}
         check_values(self.singular, spec.name, factory, spec.params)
         try:
             obj = factory(**spec.params, **extra)
@@ -196,16 +260,33 @@ class Registry(Generic[T]):
                 f"{self.singular} {spec.name!r} built a {type(obj).__name__}, which implements none of "
                 + ", ".join(f"audiox_bench.{b.__name__}" for b in self.bases)
             )
-        return obj
+        if isinstance(factory, type) and isinstance(obj, Configured):
+            params, distinct = obj.get_params(), obj.canonical_params()
+        else:  # a factory function's product: its call is its configuration
+            defaults = defaults_of(factory)
+            params = {**defaults, **spec.params, **extra}
+            distinct = {k: v for k, v in spec.params.items() if k not in defaults or v != defaults[k]}
+        canonical = str(Spec(spec.name, {k: v for k, v in distinct.items() if k not in extra}))
+        return Resolved(spec.name, params, canonical, obj)
+
+    def build(self, spec: str | Spec, **extra: Any) -> T:
+        """The object a SPEC names (see :meth:`resolve`)."""
+        return self.resolve(spec, **extra).obj
+
+    def canonical(self, spec: str | Spec) -> str:
+        """The canonical form of a SPEC (built once to read it; see :meth:`resolve`)."""
+        return self.resolve(spec).canonical
 
     def describe(self, name: str) -> str:
-        """The first paragraph of the docstring of ``name``, whole (entry points: without loading)."""
-        self._load_builtins()
+        """The first paragraph of the docstring of ``name``, whole (built-ins and entry points: without
+        importing them)."""
+        self._read_table()
         factory = self._factories.get(name)
-        if factory is None:
-            return "(plugin, loaded on use)"
-        doc = inspect.getdoc(factory) or ""
-        return " ".join(doc.split("\n\n", 1)[0].split())
+        if factory is not None:
+            return _first_paragraph(inspect.getdoc(factory) or "")
+        if name in self._lazy:
+            return _first_paragraph(_lazy_docstring(self._lazy[name]))
+        return "(plugin, loaded on use)"
 
     def parameters(self, name: str) -> list[ParameterInfo]:
         """The constructor parameters of ``name`` with types, defaults and meanings."""
@@ -215,107 +296,20 @@ class Registry(Generic[T]):
         return name in self.names()
 
 
-def import_submodules(package: str) -> None:
-    """Import every module of ``package`` (not starting with ``_``), so their decorators register them."""
-    module = importlib.import_module(package)
-    for info in pkgutil.iter_modules(getattr(module, "__path__", []), package + "."):
-        if not info.name.rsplit(".", 1)[-1].startswith("_"):
-            importlib.import_module(info.name)
-
-
 def _qualname(obj: Any) -> str:
     return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
 
 
-LOADED_PLUGINS: list[str] = []  # in load order, so worker processes can load the same ones
-_PLUGIN_DIGESTS: dict[str, str] = {}  # module name of a plugin file -> SHA-256 of the file it was loaded from
+def _target(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', '?')}"
 
 
-def origin(registry: Registry[Any], name: str) -> dict[str, str] | None:
-    """Where the object registered as ``name`` comes from, if not from AudioX-Bench itself: its module,
-    file and the file's SHA-256, and its distribution's version when it was installed as a package. A
-    run records this so that a rerun can tell which plugin changed since its records were made."""
-    factory = registry.get(name)
-    module_name = getattr(factory, "__module__", "") or ""
-    if module_name.startswith("audiox_bench."):
-        return None
-    described = {"module": module_name}
-    module = sys.modules.get(module_name)
-    file = Path(module.__file__) if module is not None and module.__file__ else None
-    if file is not None and file.is_file():
-        described.update(file=str(file.resolve()), sha256=hashlib.sha256(file.read_bytes()).hexdigest())
-    for distribution in importlib.metadata.packages_distributions().get(module_name.split(".")[0], []):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            described["version"] = f"{distribution} {importlib.metadata.version(distribution)}"
-    return described
-
-
-def load_plugin(target: str) -> None:
-    """Import a plugin so that its decorators register what it defines.
-
-    Parameters
-    ----------
-    target : str
-        A path to a ``.py`` file, or an importable module name.
-    """
-    path = Path(target)
-    if target not in LOADED_PLUGINS:
-        LOADED_PLUGINS.append(target)
-    try:
-        if target.endswith(".py") or path.is_file():
-            if not path.is_file():
-                raise AudioxError(f"plugin file {target!r} does not exist")
-            # A stable name (not Python's salted hash), so worker processes import it under the same
-            # name and objects of the plugin unpickle there.
-            module_name = f"audiox_plugin_{path.stem}_{zlib.crc32(str(path.resolve()).encode()):08x}"
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if module_name in sys.modules and _PLUGIN_DIGESTS.get(module_name) == digest:
-                return  # loaded already, unchanged (a changed file is loaded again, replacing what it registered)
-            _PLUGIN_DIGESTS[module_name] = digest
-            spec = importlib.util.spec_from_file_location(module_name, path)
-            if spec is None or spec.loader is None:
-                raise AudioxError(f"plugin file {target!r} cannot be imported")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-        else:
-            importlib.import_module(target)
-    except AudioxError:
-        raise
-    except ModuleNotFoundError as exc:
-        raise AudioxError(f"plugin {target!r} could not be imported: {exc}") from exc
-    except Exception as exc:
-        raise AudioxError(f"plugin {target!r} raised while loading: {type(exc).__name__}: {exc}") from exc
-
-
-def canonical_spec(registry: Registry[Any], spec: str | Spec) -> str:
-    """The canonical SPEC string: the name plus the parameters that differ from the defaults, sorted.
-
-    ``audiolime:separator=oracle`` and ``audiolime`` name the same configuration, so both become
-    ``audiolime``.
-    """
-    spec = parse_spec(spec) if isinstance(spec, str) else spec
-    factory = registry.get(spec.name)
-    try:
-        parameters = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return str(spec)
-    kept = {
-        key: value
-        for key, value in spec.params.items()
-        if key not in parameters
-        or parameters[key].default is inspect.Parameter.empty
-        or parameters[key].default != value
-    }
-    return str(Spec(spec.name, kept))
-
-
-tasks: Registry[Task] = Registry("tasks", "audiox_bench.tasks", (Task,))
-explainers: Registry[Explainer] = Registry("explainers", "audiox_bench.explainers", (Explainer,))
-metrics: Registry[Metric | GroupMetric] = Registry("metrics", "audiox_bench.metrics", (Metric, GroupMetric))
-separators: Registry[Separator] = Registry("separators", "audiox_bench.factorizations.separators", (Separator,))
-contents: Registry[OcclusionContent] = Registry("contents", "audiox_bench.factorizations.contents", (OcclusionContent,))
-models: Registry[Classifier] = Registry("models", "audiox_bench.models.pretrained", (Classifier,))
+tasks: Registry[Task] = Registry("tasks", (Task,), "audiox_bench.tasks:BUILTINS")
+explainers: Registry[Explainer] = Registry("explainers", (Explainer,), "audiox_bench.explainers:BUILTINS")
+metrics: Registry[Metric | GroupMetric] = Registry("metrics", (Metric, GroupMetric), "audiox_bench.metrics:BUILTINS")
+separators: Registry[Separator] = Registry("separators", (Separator,), "audiox_bench.factorizations:SEPARATORS")
+contents: Registry[OcclusionContent] = Registry("contents", (OcclusionContent,), "audiox_bench.factorizations:CONTENTS")
+models: Registry[Classifier] = Registry("models", (Classifier,), "audiox_bench.models:PRETRAINED")
 REGISTRIES: dict[str, Registry[Any]] = {r.kind: r for r in (tasks, explainers, metrics, separators, contents, models)}
 
 register_task = tasks.register

@@ -3,50 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.contracts import Example, GroundTruth
+from audiox_bench.core.data import Example, GroundTruth
+from audiox_bench.core.documents import ModelCard, Selection, ValidityCheck
 from audiox_bench.core.errors import ValidityError
-
-
-@dataclass(frozen=True)
-class ValidityCheck:
-    """One measured property of a task's model and the bound it must meet.
-
-    Attributes
-    ----------
-    name : str
-        What was measured (e.g. ``accuracy_t_dr-gtr``).
-    value : float
-        The measured value.
-    threshold : float
-        The bound.
-    comparison : str
-        ``">="`` or ``"<="``: how ``value`` must compare to ``threshold``.
-    """
-
-    name: str
-    value: float
-    threshold: float
-    comparison: str
-
-    @property
-    def passed(self) -> bool:
-        if self.comparison == ">=":
-            return self.value >= self.threshold
-        if self.comparison == "<=":
-            return self.value <= self.threshold
-        raise ValueError(f"unknown comparison {self.comparison!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "passed": self.passed}
-
-    def __str__(self) -> str:
-        return f"{self.name} = {self.value:.4f} (needs {self.comparison} {self.threshold})"
-
+from audiox_bench.core.parameters import Configured
 
 NO_TRUTH = (
     "the task states no ground truth for this example in these components (e.g. a confound mix without "
@@ -54,7 +19,7 @@ NO_TRUTH = (
 )
 
 
-class Task(ABC):
+class Task(Configured, ABC):
     """A benchmark task: it builds (or loads) its model, checks it, and serves examples and truth.
 
     Subclasses take their parameters as constructor keywords and implement :meth:`prepare`,
@@ -78,10 +43,9 @@ class Task(ABC):
     baseline_reason: ClassVar[str] = ""
 
     def __init__(self) -> None:
-        self.selection: dict[str, Any] = {}  # how examples were selected (e.g. kept / made), if they were
         self._model: Classifier | None = None
         self._checks: list[ValidityCheck] | None = None
-        self._card: dict[str, Any] = {}
+        self._card = ModelCard()
 
     @abstractmethod
     def prepare(self, progress: bool = True) -> None:
@@ -90,8 +54,8 @@ class Task(ABC):
         Sets the model, the checks and the model card (through :meth:`_set_prepared`).
         """
 
-    def _set_prepared(self, model: Classifier, checks: list[ValidityCheck], card: dict[str, Any]) -> None:
-        self._model, self._checks, self._card = model, list(checks), dict(card)
+    def _set_prepared(self, model: Classifier, checks: list[ValidityCheck], card: Mapping[str, Any]) -> None:
+        self._model, self._checks, self._card = model, list(checks), ModelCard(dict(card))
 
     # Caches that can be rebuilt: emptied when the task is shipped to a worker.
     transient_attributes: ClassVar[tuple[str, ...]] = ()
@@ -121,10 +85,10 @@ class Task(ABC):
         return list(self._checks or [])
 
     @property
-    def model_card(self) -> dict[str, Any]:
-        """Training facts of the model: accuracies, training time, seed, sizes."""
+    def model_card(self) -> ModelCard:
+        """What building the model measured: accuracies, training time, seed, sizes."""
         self._require_prepared()
-        return dict(self._card)
+        return self._card
 
     @property
     def is_valid(self) -> bool:
@@ -146,6 +110,11 @@ class Task(ABC):
     @abstractmethod
     def examples(self, n: int) -> list[Example]:
         """The first ``n`` examples of the task's evaluation split (the same for the same parameters)."""
+
+    def select(self, n: int) -> Selection:
+        """The examples a run of ``n`` serves, with how they were chosen (tasks that keep only some of
+        the candidates they make say so here: made, kept, and why)."""
+        return Selection(tuple(self.examples(n)))
 
     def ground_truth(
         self, example: Example, factorization: Factorization, target: int | None = None

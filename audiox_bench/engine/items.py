@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.contracts import Example, Explainer, Explanation, Metric, MetricInput
+from audiox_bench.core.data import Example, Explanation, MetricInput, Scores
 from audiox_bench.core.errors import AudioxError, ExplainerOutputError, NotApplicableError
+from audiox_bench.core.interfaces import Explainer, Metric
 from audiox_bench.core.records import Record, json_float
 from audiox_bench.core.task import Task
 from audiox_bench.perturbation.prediction_cache import cost_meter
@@ -55,13 +56,13 @@ def score_metrics(record: Record, metrics: dict[str, Metric], item: MetricInput)
     for name, metric in metrics.items():
         start = time.perf_counter()
         try:
-            values = metric.score(item)
+            scores = Scores.of(metric.score(item))
         except NotApplicableError as exc:
-            values = dict.fromkeys(metric.value_names())
+            scores = Scores(dict.fromkeys(metric.value_names()))
             record.metric_notes[metric.name] = str(exc)
         record.metric_seconds[name] = round(time.perf_counter() - start, 4)
-        record.metrics.update({k: json_float(v) for k, v in values.items() if not k.startswith("_")})
-        record.metric_data.update({k: v for k, v in values.items() if k.startswith("_")})
+        record.metrics.update({k: json_float(v) for k, v in scores.values.items()})
+        record.metric_data.update(scores.data)
 
 
 def explain_item(
@@ -161,7 +162,7 @@ class PackedContext:
 
 def pack_context(context: WorkContext) -> PackedContext:
     """The context pickled once per run (workers unpickle it once each)."""
-    from audiox_bench.core.registry import LOADED_PLUGINS
+    from audiox_bench.core.plugins import LOADED_PLUGINS
 
     data = pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL)
     return PackedContext(hashlib.blake2b(data, digest_size=12).hexdigest(), data, tuple(LOADED_PLUGINS))
@@ -174,7 +175,7 @@ def run_packed(packed: PackedContext, item: WorkItem) -> list[Record]:
     if packed.key not in _CONTEXTS:
         import torch
 
-        from audiox_bench.core.registry import load_plugin
+        from audiox_bench.core.plugins import load_plugin
         from audiox_bench.engine.allocator import keep_freed_memory
 
         torch.set_num_threads(1)

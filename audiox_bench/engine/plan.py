@@ -1,133 +1,93 @@
-"""What a run computes: the run spec, the objects it names (built before any heavy work), and the
-provenance a run directory records."""
+"""A run spec resolved once: every task, explainer and metric it names built before any heavy work,
+keyed by canonical SPEC, with the run's plan and the ``run.json`` it records."""
 
 from __future__ import annotations
 
 import platform
-import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
-from audiox_bench.core import defaults, registry
-from audiox_bench.core.contracts import Explainer, GroupMetric, Metric, ValueSpec
+from audiox_bench.core import registry
+from audiox_bench.core.data import ValueSpec
+from audiox_bench.core.documents import PlannedRun, RunInfo, TaskBaseline, sorted_unique
 from audiox_bench.core.errors import AudioxError
-from audiox_bench.core.spec import expand_grid, parse_spec
+from audiox_bench.core.interfaces import Explainer, GroupMetric, Metric
+from audiox_bench.core.plugins import LOADED_PLUGINS
+from audiox_bench.core.provenance import git_hash, origin, package_versions
+from audiox_bench.core.registry import Registry, Resolved
+from audiox_bench.core.spec import expand_grid
 from audiox_bench.core.task import Task
 from audiox_bench.core.threads import thread_settings
+from audiox_bench.engine.run_spec import RunSpec
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """What a run computes: tasks x explainers x examples x repeats, scored by metrics.
-
-    Attributes
-    ----------
-    tasks, explainers, metrics : tuple of str
-        SPEC strings (``name`` or ``name:key=value,...``; ``a|b`` alternatives expand).
-    task_explainers : mapping of str to tuple of str
-        Explainers for one task instead of ``explainers``, keyed by task name (every configuration of
-        that task); each key must name a task of the run. A preset uses it where the general list
-        does not suit a task (e.g. a slow real model, or no ground truth for some explainers).
-    n_examples : int
-        Examples per task.
-    repeats : int
-        Explanations per example with different seeds.
-    seed : int
-        Root seed of the explainers' randomness.
-    device : str
-        Torch device for task models.
-    target : str, optional
-        Class to explain (a class name of the task's model, or its index); by default the model's
-        predicted class of each example.
-    batch_size : int, optional
-        Inputs per forward pass of the task models; None keeps the model's own. It changes speed, not
-        results beyond float round-off, so it is not part of the spec a resumed run must match.
-    """
-
-    tasks: tuple[str, ...] = defaults.TASKS
-    explainers: tuple[str, ...] = defaults.EXPLAINERS
-    metrics: tuple[str, ...] = defaults.METRICS
-    n_examples: int = defaults.N_EXAMPLES
-    repeats: int = defaults.REPEATS
-    seed: int = defaults.SEED
-    device: str = defaults.DEVICE
-    target: str | None = None
-    batch_size: int | None = None
-    task_explainers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.batch_size is not None and self.batch_size < 1:
-            raise AudioxError("--batch-size must be at least 1")
-        if self.n_examples < 1:
-            raise AudioxError("--n-examples must be at least 1")
-        if self.repeats < 1:
-            raise AudioxError("--repeats must be at least 1")
-        for kind, specs in (("task", self.tasks), ("explainer", self.explainers), ("metric", self.metrics)):
-            if not specs:
-                raise AudioxError(f"at least one {kind} is needed")
-        task_names = {parse_spec(text).name for text in self.tasks}
-        for name, specs in self.task_explainers.items():
-            if name not in task_names:
-                raise AudioxError(f"explainers are given for task {name!r}, which is not a task of the run")
-            if not specs:
-                raise AudioxError(f"at least one explainer is needed for task {name!r}")
+def resolve_all(reg: Registry[Any], texts: Iterable[str], **extra: Any) -> dict[str, Resolved[Any]]:
+    """Every configuration the SPECs name (``a|b`` expanded), resolved once, by canonical SPEC, in order."""
+    resolved: dict[str, Resolved[Any]] = {}
+    for text in texts:
+        for spec in expand_grid(text):
+            item = reg.resolve(spec, **extra)
+            resolved.setdefault(item.canonical, item)
+    return resolved
 
 
-def _canonical(reg: registry.Registry, texts: tuple[str, ...]) -> list[str]:
-    return list(dict.fromkeys(registry.canonical_spec(reg, s) for text in texts for s in expand_grid(text)))
-
-
-def _with_companions(explainer_specs: list[str], group_metrics: dict[str, GroupMetric]) -> list[str]:
-    """The canonical explainer SPECs and the configurations the group metrics compare them against."""
-    specs = list(explainer_specs)
+def _with_companions(
+    explainers: dict[str, Resolved[Explainer]], group_metrics: dict[str, Resolved[GroupMetric]]
+) -> dict[str, Resolved[Explainer]]:
+    """The explainers and the configurations the group metrics compare them against."""
+    every = dict(explainers)
     for metric in group_metrics.values():
-        for name in list(specs):
-            for companion in metric.companions(name):
-                companion = registry.canonical_spec(registry.explainers, companion)
-                if companion not in specs:
-                    specs.append(companion)
-    return specs
+        for canonical in list(explainers):
+            for companion in metric.obj.companions(canonical):
+                resolved = registry.explainers.resolve(companion)
+                every.setdefault(resolved.canonical, resolved)
+    return every
 
 
 @dataclass
 class Benchmark:
-    """The built objects of a run spec, keyed by canonical SPEC string.
+    """The resolved objects of a run spec, keyed by canonical SPEC.
 
     ``task_explainers`` lists, per task, the canonical SPECs of the explainers run on it (all of
     ``explainers`` unless the spec's ``task_explainers`` chose others for that task).
     """
 
-    tasks: dict[str, Task]
-    explainers: dict[str, Explainer]
-    metrics: dict[str, Metric]
     spec: RunSpec
-    group_metrics: dict[str, GroupMetric] = field(default_factory=dict)
+    tasks: dict[str, Resolved[Task]]
+    explainers: dict[str, Resolved[Explainer]]
+    metrics: dict[str, Resolved[Metric]]
+    group_metrics: dict[str, Resolved[GroupMetric]] = field(default_factory=dict)
     task_explainers: dict[str, list[str]] = field(default_factory=dict)
 
     @staticmethod
     def build(spec: RunSpec) -> Benchmark:
-        """Parse and construct everything first, so a typo fails before any heavy work."""
-        tasks = {s: registry.tasks.build(s, device=spec.device) for s in _canonical(registry.tasks, spec.tasks)}
-        every_metric = {s: registry.metrics.build(s) for s in _canonical(registry.metrics, spec.metrics)}
-        metrics = {n: m for n, m in every_metric.items() if isinstance(m, Metric)}
-        group_metrics = {n: m for n, m in every_metric.items() if isinstance(m, GroupMetric)}
-        general = _with_companions(_canonical(registry.explainers, spec.explainers), group_metrics)
+        """Resolve and construct everything first, so a typo fails before any heavy work."""
+        tasks = resolve_all(registry.tasks, spec.tasks, device=spec.device)
+        every_metric = resolve_all(registry.metrics, spec.metrics)
+        metrics = {n: m for n, m in every_metric.items() if isinstance(m.obj, Metric)}
+        group_metrics = {n: m for n, m in every_metric.items() if isinstance(m.obj, GroupMetric)}
+        general = _with_companions(resolve_all(registry.explainers, spec.explainers), group_metrics)
         chosen = {
-            name: _with_companions(_canonical(registry.explainers, texts), group_metrics)
+            name: _with_companions(resolve_all(registry.explainers, texts), group_metrics)
             for name, texts in spec.task_explainers.items()
         }
-        task_explainers = {task: chosen.get(parse_spec(task).name, general) for task in tasks}
-        used = dict.fromkeys(s for specs in task_explainers.values() for s in specs)
-        explainers = {s: registry.explainers.build(s) for s in used}
-        return Benchmark(tasks, explainers, metrics, spec, group_metrics, task_explainers)
+        explainers: dict[str, Resolved[Explainer]] = {}
+        task_explainers = {}
+        for canonical, task in tasks.items():
+            own = chosen.get(task.name, general)
+            task_explainers[canonical] = list(own)
+            explainers.update(own)
+        return Benchmark(spec, tasks, explainers, metrics, group_metrics, task_explainers)
+
+    def metric_objects(self) -> dict[str, Metric]:
+        """The per-instance metrics by canonical SPEC."""
+        return {name: resolved.obj for name, resolved in self.metrics.items()}
 
     def all_metrics(self) -> list[Metric | GroupMetric]:
         """Per-instance and group metrics together."""
-        return [*self.metrics.values(), *self.group_metrics.values()]
+        return [r.obj for r in (*self.metrics.values(), *self.group_metrics.values())]
 
     def value_specs(self, names: set[str]) -> dict[str, ValueSpec]:
         """How the leaderboard reads each value name (declared by the metric that reports it)."""
@@ -138,54 +98,60 @@ class Benchmark:
                 specs[value] = owner.value_spec(value)
         return specs
 
+    def plan(self) -> PlannedRun:
+        """What identifies this run (``run.json``'s ``spec``)."""
+        spec = self.spec
+        return PlannedRun(
+            sorted_unique(self.tasks),
+            sorted_unique(self.explainers),
+            sorted_unique([*self.metrics, *self.group_metrics]),
+            spec.n_examples,
+            spec.repeats,
+            spec.seed,
+            spec.target,
+            {  # the tasks whose explainers the spec chose (the others run them all)
+                task: sorted_unique(names)
+                for task, names in self.task_explainers.items()
+                if self.tasks[task].name in spec.task_explainers
+            },
+        )
+
     def origins(self) -> dict[str, dict[str, dict[str, str]]]:
         """Where every task, explainer and metric of the run that is not built in comes from."""
         found: dict[str, dict[str, dict[str, str]]] = {}
-        for kind, names in (
-            ("tasks", self.tasks),
-            ("explainers", self.explainers),
-            ("metrics", [*self.metrics, *self.group_metrics]),
+        for kind, resolved in (
+            ("tasks", self.tasks.values()),
+            ("explainers", self.explainers.values()),
+            ("metrics", [*self.metrics.values(), *self.group_metrics.values()]),
         ):
             reg = registry.REGISTRIES[kind]
-            for name in sorted({parse_spec(spec).name for spec in names}):
-                described = registry.origin(reg, name)
+            for name in sorted({r.name for r in resolved}):
+                described = origin(reg.get(name))
                 if described is not None:
                     found.setdefault(kind, {})[name] = described
         return found
 
-    def run_info(self) -> dict[str, Any]:
-        """The content of ``run.json`` (the ``spec`` entry identifies the run)."""
-        return {
-            "spec": {
-                "tasks": sorted(self.tasks),
-                "explainers": sorted(self.explainers),
-                "task_explainers": {  # the tasks whose explainers the spec chose (the others run them all)
-                    task: sorted(names)
-                    for task, names in self.task_explainers.items()
-                    if parse_spec(task).name in self.spec.task_explainers
-                },
-                "metrics": sorted([*self.metrics, *self.group_metrics]),
-                "n_examples": self.spec.n_examples,
-                "repeats": self.spec.repeats,
-                "seed": self.spec.seed,
-                "target": self.spec.target,
+    def run_info(self, values: dict[str, ValueSpec] | None = None) -> RunInfo:
+        """The content of ``run.json`` (its ``spec`` identifies the run; ``values`` are filled at the end)."""
+        return RunInfo(
+            spec=self.plan(),
+            values=values or {},
+            metric_descriptions={m.name: m.description for m in self.all_metrics()},
+            task_references={name: t.obj.reference for name, t in self.tasks.items() if t.obj.reference},
+            task_baselines={
+                name: TaskBaseline(t.obj.baseline, t.obj.baseline_reason) for name, t in self.tasks.items()
             },
-            "device": self.spec.device,
-            "batch_size": self.spec.batch_size,
-            "threads": thread_settings(),
-            "metric_descriptions": {m.name: m.description for m in self.all_metrics()},
-            "task_references": {name: task.reference for name, task in self.tasks.items() if task.reference},
-            "weight_rules": {name: e.weight_rule for name, e in sorted(self.explainers.items()) if e.weight_rule},
-            "task_baselines": {
-                name: {"baseline": task.baseline, "why": task.baseline_reason} for name, task in self.tasks.items()
-            },
-            "plugins": list(registry.LOADED_PLUGINS),
-            "origins": self.origins(),
-            "versions": package_versions(),
-            "git": git_hash(),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        }
+            weight_rules={name: e.obj.weight_rule for name, e in sorted(self.explainers.items()) if e.obj.weight_rule},
+            device=self.spec.device,
+            batch_size=self.spec.batch_size,
+            threads=thread_settings(),
+            plugins=tuple(LOADED_PLUGINS),
+            origins=self.origins(),
+            versions=package_versions(),
+            git=git_hash(),
+            python=sys.version.split()[0],
+            platform=platform.platform(),
+        )
 
 
 def resolve_target(target: str, classes: tuple[str, ...], task_name: str) -> int:
@@ -195,84 +161,3 @@ def resolve_target(target: str, classes: tuple[str, ...], task_name: str) -> int
     if str(target).isdigit() and int(target) < len(classes):
         return int(target)
     raise AudioxError(f"task {task_name!r} has no class {target!r}; classes: {', '.join(classes)}")
-
-
-def package_versions() -> dict[str, str]:
-    versions = {}
-    for name in (
-        "audiox-bench",
-        "numpy",
-        "torch",
-        "librosa",
-        "scikit-learn",
-        "scipy",
-        "pandas",
-        "pretty_midi",
-        "midirenderer",
-        "soundfile",
-    ):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def git_hash() -> str | None:
-    """The commit of the source tree, if it is a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def _task_explainer_pairs(spec: dict[str, Any]) -> set[tuple[str, str]]:
-    """The (task, explainer) pairs a ``run.json`` spec runs (a task without its own list runs them all)."""
-    own = spec.get("task_explainers", {})
-    return {(task, name) for task in spec.get("tasks", []) for name in own.get(task, spec.get("explainers", []))}
-
-
-def spec_differences(run: dict[str, Any], here: dict[str, Any]) -> list[str]:
-    """Why the spec ``here`` cannot resume or extend the run directory's spec ``run`` (nothing when it
-    equals it or only adds tasks, explainers, metrics, examples or repeats)."""
-    problems = []
-    for key in ("seed", "target"):
-        if run.get(key) != here.get(key):
-            problems.append(f"{key} {here.get(key)!r} here, {run.get(key)!r} in the run")
-    for key in ("tasks", "explainers", "metrics"):
-        missing = sorted(set(run.get(key, [])) - set(here.get(key, [])))
-        if missing:
-            problems.append(f"{key} of the run missing here: {', '.join(missing)}")
-    run_pairs, here_pairs = _task_explainer_pairs(run), _task_explainer_pairs(here)
-    tasks_here, explainers_here = set(here.get("tasks", [])), set(here.get("explainers", []))
-    dropped = sorted(
-        (task, name) for task, name in run_pairs - here_pairs if task in tasks_here and name in explainers_here
-    )
-    if dropped:
-        problems.append(
-            "explainers of the run not run on the same task here: "
-            + ", ".join(f"{name} on {task}" for task, name in dropped)
-        )
-    for key in ("n_examples", "repeats"):
-        if here.get(key, 0) < run.get(key, 0):
-            problems.append(f"{key} {here.get(key)} here, {run.get(key)} in the run")
-    return problems
-
-
-def changed_origins(run: dict[str, Any], here: dict[str, Any]) -> dict[str, set[str]]:
-    """Per kind, the names whose plugin code differs from when the run's records were made."""
-    changed: dict[str, set[str]] = {}
-    for kind, names in here.items():
-        for name, described in names.items():
-            before = run.get(kind, {}).get(name)
-            if before is not None and before != described:
-                changed.setdefault(kind, set()).add(name)
-    return changed

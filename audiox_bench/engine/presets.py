@@ -1,83 +1,52 @@
 """Named benchmark presets (``audiox run --benchmark NAME``).
 
-``default`` runs every task with every built-in explainer configuration and every metric (on ``tags``,
-the real model, all but those that sample SLIME's segments), at settings that finish on a 2-core CPU
-machine in well under an hour; its result is published in ``leaderboard/``.
+``default`` runs every built-in task with every explainer configuration the built-in explainers declare
+for it (:attr:`~audiox_bench.core.interfaces.Explainer.default_benchmark`: on ``tags``, the real model, all
+but those that sample SLIME's segments) and every metric, at settings that finish on a 2-core CPU machine
+in under half an hour; its result is published in ``leaderboard/``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from audiox_bench.core import defaults
+from audiox_bench.core import defaults, registry
 from audiox_bench.core.errors import UnknownNameError
 from audiox_bench.core.registry import close_matches_hint
 from audiox_bench.core.spec import parse_spec
-from audiox_bench.engine.plan import RunSpec
+from audiox_bench.engine.run_spec import RunSpec
 
-_CONTENTS = "zero|min_data|min_inp|mean_inp|noise_norm"
-
-# Over sources (audioLIME's factorization): the configurations a source truth applies to.
-_OVER_SOURCES = ("audiolime", "audiolime:separator=hpss", "random", "occlusion", "kernelshap")
-# Captum's gradient methods attribute to the model's input over SLIME's segments (the gradient baseline too).
-_GRADIENT = (
-    "gradient",
-    "captum:method=Saliency",
-    "captum:method=InputXGradient",
-    "captum:method=IntegratedGradients",
-    "captum:method=GradientShap",
-    "captum:method=DeepLift",
-    "captum:method=DeepLiftShap",
-    "captum:method=GuidedBackprop",
-    "captum:method=Deconvolution",
-    "captum:method=NoiseTunnel,base=Saliency",
+DEFAULT_TASKS = ("confound", "vocals", "adversarial", "tags")
+DEFAULT_METRICS = (
+    "topk_overlap",
+    "faithfulness_correlation",
+    "surrogate_fidelity",
+    "content_agreement",
+    "label_flip",
+    "randomization_divergence:n_models=3,curve=false",
 )
-# Captum's sampling methods. Left out everywhere: FeatureAblation and Occlusion (with one component per
-# window they are occlusion, equal to 1e-12 in the tests), ShapleyValues (10! orderings of 10 segments;
-# kernelshap gives the exact values), FeaturePermutation (needs a batch of different inputs).
-_SAMPLING = ("ShapleyValueSampling", "KernelShap", "Lime")
 
-PRESETS: dict[str, RunSpec] = {
-    "default": RunSpec(
-        tasks=("confound", "vocals", "adversarial", "tags"),
-        explainers=(
-            *_OVER_SOURCES,
-            f"slime:content={_CONTENTS}",
-            "random:over=slime",
-            "occlusion:over=slime",
-            "kernelshap:over=slime",
-            *_GRADIENT,
-            *(f"captum:method={method}" for method in _SAMPLING),  # over SLIME's segments
-        ),
-        # tags explains musicnn (46-48 inputs/s on 2 cores). What samples SLIME's 2^10 segment subsets
-        # (the five SLIME contents, kernelshap:over=slime, Captum's sampling methods over SLIME) costs
-        # about 1,000 passes per clip, and the randomization check 3 times that: SLIME measured 26 s +
-        # 78 s per clip, 35 minutes per configuration for 20 clips (nine configurations: over 5 hours),
-        # with no truth to score them by (the truth is a source). tags runs everything else, and
-        # Captum's sampling methods over the sources instead.
-        task_explainers={
-            "tags": (
-                *_OVER_SOURCES,
-                *(f"captum:method={method},over=audiolime" for method in _SAMPLING),
-                "random:over=slime",
-                "occlusion:over=slime",
-                *_GRADIENT,
-            )
-        },
-        metrics=(
-            "topk_overlap",
-            "faithfulness_correlation",
-            "surrogate_fidelity",
-            "content_agreement",
-            "label_flip",
-            "randomization_divergence:n_models=3,curve=false",
-        ),
+
+def default_benchmark() -> RunSpec:
+    """Every built-in task, with the configurations the built-in explainers declare for it."""
+    names = registry.explainers.builtin_names()
+    declared = [c for name in names for c in registry.explainers.get(name).default_benchmark]
+    everywhere = tuple(c.spec for c in declared if not c.only_tasks)
+    own = {task: tuple(c.spec for c in declared if c.runs_on(task)) for task in DEFAULT_TASKS}
+    chosen = {task: specs for task, specs in own.items() if specs != everywhere}  # the others run them all
+    return RunSpec(
+        tasks=DEFAULT_TASKS,
+        explainers=everywhere,
+        task_explainers=chosen,
+        metrics=DEFAULT_METRICS,
         n_examples=20,
         repeats=1,
-    ),
-}
+    )
+
+
+PRESETS: dict[str, Callable[[], RunSpec]] = {"default": default_benchmark}
 
 
 def preset(name: str, **overrides: Any) -> RunSpec:
@@ -86,7 +55,7 @@ def preset(name: str, **overrides: Any) -> RunSpec:
         raise UnknownNameError(
             f"unknown benchmark {name!r}{close_matches_hint(name, PRESETS)}; available: {', '.join(sorted(PRESETS))}"
         )
-    return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
+    return replace(PRESETS[name](), **{k: v for k, v in overrides.items() if v is not None})
 
 
 def make_spec(

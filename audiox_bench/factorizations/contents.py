@@ -1,6 +1,6 @@
 """Occlusion contents: what fills a switched-off region of the model's input (SLIME).
 
-Each content is an :class:`~audiox_bench.core.contracts.OcclusionContent` registered in
+Each content is an :class:`~audiox_bench.core.interfaces.OcclusionContent` registered in
 :data:`audiox_bench.core.registry.contents`; it works in the **model's input domain** (log-mel in dB,
 or log-mel standardised per band if the model standardises). In that domain:
 
@@ -18,9 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from audiox_bench.core.classifier import FeatureStats
-from audiox_bench.core.contracts import OcclusionContent
 from audiox_bench.core.errors import NotApplicableError
-from audiox_bench.core.registry import contents
+from audiox_bench.core.interfaces import OcclusionContent
 
 
 def _need(stats: FeatureStats | None, content: str) -> FeatureStats:
@@ -29,7 +28,6 @@ def _need(stats: FeatureStats | None, content: str) -> FeatureStats:
     return stats
 
 
-@contents.register("zero")
 class Zero(OcclusionContent):
     """Zeros in the model's input domain (the band mean for standardised inputs)."""
 
@@ -37,7 +35,6 @@ class Zero(OcclusionContent):
         return np.zeros_like(features)
 
 
-@contents.register("min_data")
 class MinData(OcclusionContent):
     """The minimum over the training features."""
 
@@ -45,7 +42,6 @@ class MinData(OcclusionContent):
         return np.full_like(features, _need(stats, "min_data").minimum)
 
 
-@contents.register("min_inp")
 class MinInput(OcclusionContent):
     """The minimum of this input."""
 
@@ -53,7 +49,6 @@ class MinInput(OcclusionContent):
         return np.full_like(features, features.min())
 
 
-@contents.register("mean_inp")
 class MeanInput(OcclusionContent):
     """The mean of this input."""
 
@@ -61,7 +56,6 @@ class MeanInput(OcclusionContent):
         return np.full_like(features, features.mean())
 
 
-@contents.register("noise_norm")
 class BandNoise(OcclusionContent):
     """Gaussian noise with the training set's per-band mean and std (drawn from the explanation's seed)."""
 

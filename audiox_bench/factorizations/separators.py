@@ -21,9 +21,9 @@ import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
-from audiox_bench.core.contracts import Example, Separator
+from audiox_bench.core.data import Example
 from audiox_bench.core.errors import InvalidInputError
-from audiox_bench.core.registry import separators
+from audiox_bench.core.interfaces import Separator
 
 N_FFT = 1024
 HOP = 256
@@ -37,7 +37,6 @@ def _istft(spectrum: np.ndarray, length: int) -> np.ndarray:
     return librosa.istft(spectrum, hop_length=HOP, n_fft=N_FFT, length=length).astype(np.float32)
 
 
-@separators.register("oracle")
 class OracleSeparator(Separator):
     """The example's true stems (only for tasks that synthesise their data)."""
 
@@ -47,7 +46,6 @@ class OracleSeparator(Separator):
         return {name: np.asarray(audio, np.float32) for name, audio in example.stems.items()}
 
 
-@separators.register("hpss")
 class HPSSSeparator(Separator):
     """librosa harmonic/percussive source separation with soft masks.
 
@@ -67,7 +65,6 @@ class HPSSSeparator(Separator):
         return {"harmonic": _istft(harmonic, n), "percussive": _istft(percussive, n)}
 
 
-@separators.register("nmf")
 class NMFSeparator(Separator):
     """Non-negative matrix factorisation of the magnitude spectrogram (scikit-learn).
 

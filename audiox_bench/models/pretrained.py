@@ -5,14 +5,12 @@ own the same way, with ``@audiox_bench.register_model("name")`` on a function ``
 
 from __future__ import annotations
 
-from audiox_bench.core.registry import register_model
 from audiox_bench.models.musicnn import MTT_TAGS, MusicnnLogMel, load_musicnn, load_vgg
 from audiox_bench.models.torch_classifier import TorchClassifier
 
 THREE_SECONDS = 48_000  # musicnn's input: 3 s at 16 kHz
 
 
-@register_model("musicnn_mtt")
 def musicnn_mtt(device: str = "cpu") -> TorchClassifier:
     """musicnn (MTT_musicnn; Pons and Serra 2019): 50 MagnaTagATune tags from 3 s of 16 kHz audio, with the
     weights of the musicnn 0.1.0 wheel.
@@ -27,7 +25,6 @@ def musicnn_mtt(device: str = "cpu") -> TorchClassifier:
     )
 
 
-@register_model("vgg_mtt")
 def vgg_mtt(device: str = "cpu") -> TorchClassifier:
     """musicnn's VGG baseline (MTT_vgg): 50 MagnaTagATune tags from 3 s of 16 kHz audio, with the weights
     of the musicnn 0.1.0 wheel.

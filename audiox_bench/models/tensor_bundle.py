@@ -16,7 +16,6 @@ from audiox_bench.core.errors import InvalidInputError
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_BYTES = 48
-BLOCK_TRAILER_BYTES = 5  # compression type (1 byte) and CRC (4 bytes) after every block
 DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 9: np.int64}  # TensorFlow DataType enum values
 
 

@@ -16,7 +16,7 @@ from audiox_bench.core.classifier import (
     LayerRandomizable,
     SpectrumClassifier,
 )
-from audiox_bench.core.contracts import as_audio_batch
+from audiox_bench.core.data import as_audio_batch
 from audiox_bench.core.errors import InvalidInputError
 
 

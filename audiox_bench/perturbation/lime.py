@@ -19,7 +19,8 @@ import numpy as np
 
 from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.contracts import Example, Explainer, Explanation
+from audiox_bench.core.data import Example, Explanation
+from audiox_bench.core.interfaces import Explainer
 from audiox_bench.perturbation.masks import all_masks, distinct_masks, sample_masks
 from audiox_bench.perturbation.prediction_cache import (
     PredictionCache,
@@ -115,6 +116,9 @@ class LimeSettings:
         return Neighbourhood(masks, kernel * counts, n_masks)
 
 
+LIME = LimeSettings()  # the defaults of audioLIME and SLIME
+
+
 def lime_explain(
     model: Classifier,
     factorization: Factorization,
@@ -133,7 +137,7 @@ def lime_explain(
     if cache is None:
         probabilities = predict_masks(model, factorization, neighbourhood.masks)
     else:
-        probabilities, _ = cache.predict(model, factorization, neighbourhood.masks)
+        probabilities = cache.predict(model, factorization, neighbourhood.masks)
     return _fit(neighbourhood, probabilities[:, target], factorization, target, settings, start)
 
 
@@ -170,13 +174,10 @@ def _fit(
         target=int(target),
         intercept=fit.intercept,
         score=fit.r2,
+        surrogate_correlation=fit.correlation,
         n_model_calls=len(neighbourhood.masks),
         seconds=time.perf_counter() - start,
-        extra={
-            "n_masks": neighbourhood.n_masks,
-            "n_distinct_masks": len(neighbourhood.masks),
-            "surrogate_correlation": fit.correlation,
-        },
+        extra={"n_masks": neighbourhood.n_masks, "n_distinct_masks": len(neighbourhood.masks)},
     )
 
 

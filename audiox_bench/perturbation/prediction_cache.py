@@ -136,15 +136,16 @@ class PredictionCache:
         # key -> mask bytes -> (probabilities, seconds its evaluation took)
         self._store: OrderedDict[str, dict[bytes, tuple[np.ndarray, float]]] = OrderedDict()
 
-    def predict(self, model: Classifier, factorization: Factorization, masks: np.ndarray) -> tuple[np.ndarray, int]:
-        """Probabilities for distinct ``masks`` and the number of new model evaluations."""
+    def predict(self, model: Classifier, factorization: Factorization, masks: np.ndarray) -> np.ndarray:
+        """Probabilities ``(len(masks), n_classes)`` for ``masks`` (a mask given twice is evaluated once;
+        what the explanation asked for is counted by the open :func:`cost_meter`)."""
         masks = np.asarray(masks, dtype=bool)
         meter = _METER.get()
         if not factorization.key:
             probabilities = predict_masks(model, factorization, masks)
             if meter is not None:
                 meter.inputs += len(masks)
-            return probabilities, len(masks)
+            return probabilities
         known = self._store.setdefault(factorization.key, {})
         self._store.move_to_end(factorization.key)
         while len(self._store) > self.max_factorizations:
@@ -167,7 +168,7 @@ class PredictionCache:
             each = (time.perf_counter() - start) / len(missing)
             for i, row in zip(missing, fresh):
                 known[keys[i]] = (row, each)
-        return np.stack([known[key][0] for key in keys]), len(missing)
+        return np.stack([known[key][0] for key in keys])
 
 
 _SHARED: weakref.WeakKeyDictionary[Classifier, PredictionCache] = weakref.WeakKeyDictionary()

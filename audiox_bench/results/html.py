@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audiox_bench.core.contracts import ValueSpec
-from audiox_bench.results.leaderboard import NO_OVERALL, left_out_of_overall, resolve_spec
+from audiox_bench.core.data import ValueSpec
+from audiox_bench.core.documents import PlannedRun, RunInfo, TaskBaseline, TaskValidity
+from audiox_bench.results.tables import NO_OVERALL, left_out_of_overall, resolve_spec
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 110em; }
@@ -82,24 +83,22 @@ def _table(head: list[str], body: list[str], caption: str = "") -> str:
     return f'<table class="sortable">{title}<thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
-def _validity(task: str, validity: Mapping[str, Any]) -> str:
+def _validity(task: str, validity: Mapping[str, TaskValidity]) -> str:
     entry = validity.get(task)
-    if not entry:
+    if entry is None:
         return ""
     state = (
         '<b class="valid">valid</b>'
-        if entry.get("passed")
+        if entry.passed
         else '<b class="invalid">failed its validity check (no ground truth served)</b>'
     )
     checks = "; ".join(
-        f"{html.escape(c['name'])} = {_number(c['value'])} (needs {html.escape(c['comparison'])} "
-        f"{_number(c['threshold'])})"
-        for c in entry.get("checks", [])
+        f"{html.escape(c.name)} = {_number(c.value)} (needs {html.escape(c.comparison)} {_number(c.threshold)})"
+        for c in entry.checks
     )
-    selection = entry.get("selection")
     chosen = (
-        "; examples: " + ", ".join(f"{html.escape(str(k))} = {_number(v)}" for k, v in selection.items())
-        if selection
+        "; examples: " + ", ".join(f"{html.escape(str(k))} = {_number(v)}" for k, v in entry.selection.items())
+        if entry.selection
         else ""
     )
     return f'<p class="note">Model {state}: {checks}{chosen}.</p>'
@@ -120,10 +119,10 @@ def _task_section(
     rows: pd.DataFrame,
     overall: pd.DataFrame,
     specs: Mapping[str, ValueSpec],
-    validity: Mapping[str, Any],
+    validity: Mapping[str, TaskValidity],
     left_out: list[str],
     reference: str,
-    baseline: Mapping[str, str] | None = None,
+    baseline: TaskBaseline | None = None,
 ) -> str:
     by_metric = {m: {r["explainer"]: r for r in g.to_dict("records")} for m, g in rows.groupby("metric")}
     every_score = [m for m in by_metric if resolve_spec(m, specs).role == "score"]
@@ -172,8 +171,8 @@ def _task_section(
     if baseline:
         parts.append(
             f'<p class="note">Baseline of the metrics that switch components off (the same for every explainer): '
-            f"segments of the model input are filled with <b>{html.escape(baseline['baseline'])}</b> "
-            f"({html.escape(baseline.get('why', ''))}); sources are removed.</p>"
+            f"segments of the model input are filled with <b>{html.escape(baseline.baseline)}</b> "
+            f"({html.escape(baseline.why)}); sources are removed.</p>"
         )
     parts.append(_validity(task, validity))
     parts.append(_table(head, body))
@@ -221,8 +220,8 @@ def to_html(
     table: pd.DataFrame,
     overall: pd.DataFrame,
     specs: Mapping[str, ValueSpec],
-    run_info: Mapping[str, Any] | None = None,
-    validity: Mapping[str, Any] | None = None,
+    run_info: RunInfo | None = None,
+    validity: Mapping[str, TaskValidity] | None = None,
     costs: pd.DataFrame | None = None,
     title: str = "AudioX-Bench leaderboard",
 ) -> str:
@@ -232,21 +231,21 @@ def to_html(
     Parameters
     ----------
     table : pd.DataFrame
-        The long leaderboard (:func:`~audiox_bench.results.leaderboard.leaderboard`).
+        The long leaderboard (:func:`~audiox_bench.results.tables.leaderboard`).
     overall : pd.DataFrame
-        Overall ranks (:func:`~audiox_bench.results.leaderboard.overall_ranks`).
+        Overall ranks (:func:`~audiox_bench.results.tables.overall_ranks`).
     specs : mapping of value name to ValueSpec
     run_info : mapping, optional
         ``run.json`` (provenance, metric descriptions, task references).
     validity : mapping, optional
         ``validity.json``.
     costs : pd.DataFrame, optional
-        Cost per explanation (:func:`~audiox_bench.results.leaderboard.cost_table`).
+        Cost per explanation (:func:`~audiox_bench.results.tables.cost_table`).
     """
-    info = run_info or {}
+    info = run_info or RunInfo(PlannedRun((), (), (), 0, 1, 0))
     cost_rows = {} if costs is None else {(r["task"], r["explainer"]): r for r in costs.to_dict("records")}
     left_out = left_out_of_overall(table, specs)
-    references, baselines = info.get("task_references", {}), info.get("task_baselines", {})
+    references, baselines = info.task_references, info.task_baselines
     sections = [
         _task_section(
             cost_rows,
@@ -261,9 +260,13 @@ def to_html(
         )
         for task, rows in table.groupby("task", sort=True)
     ]
-    descriptions = info.get("metric_descriptions", {})
+    descriptions = info.metric_descriptions
     notes = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in sorted(descriptions.items()))
-    provenance = {k: info[k] for k in ("spec", "git", "versions", "python", "platform", "device") if k in info}
+    provenance = (
+        {k: v for k, v in info.to_dict().items() if k in ("spec", "git", "versions", "python", "platform", "device")}
+        if run_info is not None
+        else {}
+    )
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -279,7 +282,7 @@ def to_html(
     ]
     if notes:
         parts.append(f'<h2>Metrics</h2><ul class="note">{notes}</ul>')
-    rules = info.get("weight_rules", {})
+    rules = info.weight_rules
     if rules:
         listed = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in sorted(rules.items()))
         parts.append(f'<h2>How explainers read their weights</h2><ul class="note">{listed}</ul>')

@@ -1,5 +1,5 @@
 """Figures of a run (optional extra ``plots``: matplotlib). Each metric draws its own figures
-(:meth:`~audiox_bench.core.contracts.Metric.plot`); this module asks every metric of the run, per task,
+(:meth:`~audiox_bench.core.interfaces.Metric.plot`); this module asks every metric of the run, per task,
 and offers the helpers they share."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from audiox_bench.core import registry
-from audiox_bench.core.contracts import Figure
+from audiox_bench.core.data import Figure
 from audiox_bench.core.errors import AudioxError
 from audiox_bench.core.records import Record
 from audiox_bench.results.store import read_group_rows, read_records, read_run_info, safe_file_name
@@ -81,7 +81,7 @@ def plot_run(run_dir: str | Path, out: str | Path) -> list[Figure]:
     except OSError as exc:
         raise AudioxError(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from exc
     figures: list[Figure] = []
-    for spec in info.get("spec", {}).get("metrics", []):
+    for spec in info.spec.metrics:
         try:
             metric = registry.metrics.build(spec)
         except AudioxError as exc:

@@ -14,9 +14,11 @@ import gzip
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from audiox_bench.core.documents import ModelCard, RunInfo, TaskValidity, validity_of
 from audiox_bench.core.errors import AudioxError
 from audiox_bench.core.files import atomic_write_bytes, atomic_write_text, load_json
 from audiox_bench.core.records import (
@@ -60,7 +62,7 @@ def read_group_rows(path: Path) -> list[GroupRow]:
     return parse_group_rows(file.read_text(encoding="utf-8")) if file.is_file() else []
 
 
-def read_run_info(path: Path) -> dict[str, Any]:
+def read_run_info(path: Path) -> RunInfo:
     """``run.json`` of a run directory.
 
     Raises
@@ -71,7 +73,13 @@ def read_run_info(path: Path) -> dict[str, Any]:
     info = load_json(Path(path) / RUN)
     if not isinstance(info, dict):
         raise AudioxError(f"{str(path)!r} is not a run directory (no readable run.json)")
-    return info
+    return RunInfo.from_dict(info)
+
+
+def read_validity(path: Path) -> dict[str, TaskValidity]:
+    """``validity.json`` of a run directory, per task (empty if there is none)."""
+    data = load_json(Path(path) / VALIDITY)
+    return validity_of(data) if isinstance(data, dict) else {}
 
 
 class RunStore:
@@ -105,10 +113,10 @@ class RunStore:
             shutil.rmtree(self.path / "models", ignore_errors=True)
         self._truncate_torn_tail()
 
-    def existing_info(self) -> dict[str, Any] | None:
+    def existing_info(self) -> RunInfo | None:
         """``run.json`` of a run the directory already holds, if any."""
         info = load_json(self.path / RUN)
-        return info if isinstance(info, dict) else None
+        return RunInfo.from_dict(info) if isinstance(info, dict) else None
 
     def _truncate_torn_tail(self) -> None:
         file = self.path / RECORDS
@@ -154,3 +162,12 @@ class RunStore:
 
     def write_group_rows(self, rows: list[GroupRow]) -> None:
         self.write_text(GROUP_RECORDS, group_rows_text(rows))
+
+    def write_run_info(self, info: RunInfo) -> None:
+        self.write_json(RUN, info.to_dict())
+
+    def write_validity(self, validity: Mapping[str, TaskValidity]) -> None:
+        self.write_json(VALIDITY, {task: entry.to_dict() for task, entry in validity.items()})
+
+    def write_model_card(self, task: str, card: ModelCard) -> None:
+        self.write_json(f"models/{safe_file_name(task)}.json", card.to_dict())

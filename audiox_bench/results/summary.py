@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audiox_bench.core.contracts import ValueSpec
+from audiox_bench.core.data import ValueSpec
+from audiox_bench.core.documents import TaskValidity
 from audiox_bench.core.records import Record
-from audiox_bench.results.leaderboard import NO_OVERALL, cost_table, left_out_of_overall, resolve_spec
+from audiox_bench.results.tables import NO_OVERALL, cost_table, left_out_of_overall, resolve_spec
 
 
 def _mean_ci(row: Mapping[str, Any]) -> str:
@@ -40,7 +41,7 @@ def task_summary(
     overall: pd.DataFrame,
     specs: Mapping[str, ValueSpec],
     records: Sequence[Record],
-    validity: Mapping[str, Any],
+    validity: Mapping[str, TaskValidity],
 ) -> str:
     """The summary of one task (a small table and notes)."""
     rows = table[table["task"] == task]
@@ -65,9 +66,9 @@ def task_summary(
         line["s/expl"] = f"{cost['seconds']:.3g}" if measured else "-"
         line["calls/expl"] = f"{cost['model_calls']:.0f}" if measured else "-"
         lines.append(line)
-    entry = validity.get(task, {})
+    entry = validity.get(task)
     n_examples = len({r.example_id for r in records if r.task == task})
-    header = f"{task}: {n_examples} examples, model {'valid' if entry.get('passed', True) else 'INVALID'}"
+    header = f"{task}: {n_examples} examples, model {'valid' if entry is None or entry.passed else 'INVALID'}"
     text = [header, pd.DataFrame(lines).to_string(index=False)] if lines else [header]
     notes = []
     for (explainer, _), note in sorted(
@@ -91,7 +92,7 @@ def run_summary(
     overall: pd.DataFrame,
     specs: Mapping[str, ValueSpec],
     records: Sequence[Record],
-    validity: Mapping[str, Any],
+    validity: Mapping[str, TaskValidity],
 ) -> str:
     """Every task's summary, then the failures; ``<`` marks a score significantly below the best."""
     parts = [task_summary(task, table, overall, specs, records, validity) for task in sorted(table["task"].unique())]

@@ -1,0 +1,301 @@
+"""Leaderboard pages, compare, plots, explain-a-file, the example plugin and the Python API."""
+
+import json
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+from scipy import stats
+
+import audiox_bench
+from audiox_bench.cli import main
+from audiox_bench.core.data import ValueSpec
+from audiox_bench.core.documents import RunInfo
+from audiox_bench.core.records import Record
+from audiox_bench.engine.run_spec import RunSpec
+from audiox_bench.engine.runner import run_benchmark
+from audiox_bench.results.compare import compare_runs
+from audiox_bench.results.html import to_html
+from audiox_bench.results.store import read_records
+from audiox_bench.results.summary import task_summary
+from audiox_bench.results.tables import leaderboard, left_out_of_overall, overall_ranks
+from tests.conftest import TINY_CONFOUND_SPEC
+
+EXAMPLE_PLUGIN = str(Path(__file__).resolve().parents[2] / "examples" / "my_explainer.py")
+
+
+def fake_run(path: Path, values: dict[str, list[float]]) -> Path:
+    """A run directory holding records with the given topk_overlap values per explainer."""
+    path.mkdir()
+    (path / "run.json").write_text(json.dumps({"spec": {}, "metric_directions": {"topk_overlap": True}}))
+    lines = []
+    for explainer, series in values.items():
+        for i, value in enumerate(series):
+            lines.append(
+                json.dumps(
+                    {
+                        "task": "t",
+                        "explainer": explainer,
+                        "example_id": f"e{i}",
+                        "repeat": 0,
+                        "metrics": {"topk_overlap": value},
+                        "error": None,
+                    }
+                )
+            )
+    (path / "records.jsonl").write_text("\n".join(lines) + "\n")
+    return path
+
+
+SPECS = {
+    "m1": ValueSpec("m1", primary=True),
+    "m2": ValueSpec("m2", primary=True),
+    "m3": ValueSpec("m3", primary=True),
+    "m1.sub": ValueSpec("m1.sub", "score"),
+    "m1.ref": ValueSpec("m1.ref", "reference"),
+}
+
+
+def test_overall_rank_is_the_rank_of_mean_ranks_over_common_primary_scores():
+    table = pd.DataFrame(
+        {
+            "task": ["t"] * 10,
+            "explainer": ["a", "b", "a", "b", "a", "b", "a", "b", "c", "c"],
+            "metric": ["m1", "m1", "m2", "m2", "m1.sub", "m1.sub", "m3", "m1.ref", "m1", "m2"],
+            "mean": [1.0, 0.5, 0.1, 0.2, 9, 0, 1, 1, 0.1, 0.0],
+            "n": [5] * 10,
+            "rank": pd.array([1, 2, 2, 1, 1, 2, 1, pd.NA, 3, 3], dtype="Int64"),
+        }
+    )
+    overall = overall_ranks(table, SPECS).set_index("explainer")
+    # m1 and m2 are the primary scores a, b and c all have: m3 (a only) is left out
+    assert overall["metrics"].unique().tolist() == ["m1;m2"]
+    assert overall["mean_rank"].to_dict() == {"a": 1.5, "b": 1.5, "c": 3.0}
+    assert overall["overall_rank"].to_dict() == {"a": 1, "b": 1, "c": 3}
+    assert left_out_of_overall(table, SPECS) == {"t": ["m3 (no value for b, c)"]}
+    # Without c's m2, only m1 is common: an "overall" rank would be m1's rank, so there is none
+    fewer = table.drop(index=9)
+    assert overall_ranks(fewer, SPECS).empty
+    assert left_out_of_overall(fewer, SPECS) == {"t": ["m2 (no value for c)", "m3 (no value for b, c)"]}
+    single = table[table["metric"] == "m1"]  # a run with one primary score: its rank is the overall rank
+    assert overall_ranks(single, SPECS)["overall_rank"].tolist() == [1, 2, 3]
+
+
+def test_the_page_says_why_a_task_has_no_overall_rank_and_drops_empty_score_columns():
+    records = [
+        Record("t", e, str(i), 0, metrics={"m1": v + i, "m2": None if e == "c" else v, "m3": None})
+        for e, v in (("a", 1.0), ("b", 0.0), ("c", 0.5))
+        for i in range(3)
+    ]
+    records += [Record("t", e, "9", 0, metrics={"m3": None}) for e in "abc"]
+    table = leaderboard(records, SPECS)
+    page = to_html(table, overall_ranks(table, SPECS), SPECS, RunInfo.from_dict({"spec": {"tasks": ["t"]}}))
+    assert "No overall rank: fewer than two primary scores" in page and "m2 (no value for c)" in page
+    assert "No value on this task: m3" in page and "<th>m3" not in page and "<th>overall rank" not in page
+
+
+def test_references_and_diagnostics_are_shown_not_ranked():
+    records = [
+        Record("t", e, str(i), 0, metrics={"m1": v, "m1.sub": v, "m1.ref": v, "m1.n": v})
+        for e, v in (("a", 1.0), ("b", 0.0))
+        for i in range(3)
+    ]
+    table = leaderboard(records, SPECS).set_index(["metric", "explainer"])
+    assert table.loc[("m1", "a"), "rank"] == 1 and table.loc[("m1.sub", "b"), "rank"] == 2
+    assert table.loc[("m1.ref", "a"), "rank"] is pd.NA and table.loc[("m1.n", "a"), "rank"] is pd.NA
+    assert table.loc[("m1.ref", "a"), "mean"] == 1.0  # shown
+
+
+def test_html_page_is_self_contained_and_sortable():
+    records = [Record("t", "x<script>", "e", 0, metrics={"topk_overlap": 1.0})]
+    specs = {"topk_overlap": ValueSpec("topk_overlap", primary=True)}
+    table = leaderboard(records, specs)
+    page = to_html(
+        table,
+        overall_ranks(table, specs),
+        specs,
+        RunInfo.from_dict({"spec": {"tasks": ["t"]}, "metric_descriptions": {"topk_overlap": "d"}}),
+    )
+    assert page.startswith("<!DOCTYPE html>") and "sortable" in page and "addEventListener" in page
+    for external in ("http://", "https://", "src=", "href=", "@import"):
+        assert external not in page
+    assert "x&lt;script&gt;" in page  # names are escaped
+
+
+def test_compare_pairs_instances_and_matches_scipy(tmp_path):
+    a = fake_run(tmp_path / "a", {"x": [0.1, 0.5, 0.2, 0.9, 0.4, 0.3], "y": [1, 1, 1]})
+    b = fake_run(tmp_path / "b", {"x": [0.3, 0.6, 0.25, 0.7, 0.8, 0.9, 0.5], "z": [0.0]})
+    comparison = compare_runs(a, b)
+    table = comparison.table[comparison.table.metric == "topk_overlap"].set_index("explainer_a")
+    assert list(table.index) == ["x"]  # y and z have no partner
+    row = table.loc["x"]
+    assert row["n_only_b"] == 1 and comparison.notes  # the 7th value of x in B has no partner, and says so
+    va, vb = np.array([0.1, 0.5, 0.2, 0.9, 0.4, 0.3]), np.array([0.3, 0.6, 0.25, 0.7, 0.8, 0.9])
+    assert row["n_pairs"] == 6 and row["delta"] == pytest.approx(vb.mean() - va.mean())
+    assert row["p_value"] == pytest.approx(stats.wilcoxon(va, vb).pvalue)
+
+
+def test_compare_errors_and_csv_mode(tmp_path, capsys):
+    a = fake_run(tmp_path / "a", {"x": [0.1, 0.2]})
+    b = fake_run(tmp_path / "b", {"other": [0.1, 0.2]})
+    assert main(["compare", str(a), str(b)]) == 2
+    assert "share no instance" in capsys.readouterr().err
+    for run in (a, b):
+        (run / "leaderboard.csv").write_text(leaderboard(read_records(run), {}).to_csv(index=False))
+    b_csv = tmp_path / "b.csv"
+    b_csv.write_text((a / "leaderboard.csv").read_text().replace("0.15", "0.25"))
+    assert main(["compare", str(a / "leaderboard.csv"), str(b_csv), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert "unpaired" in captured.err and "t,topk_overlap,x,x" in captured.out
+
+
+@pytest.fixture(scope="module")
+def plugin_runs(tiny_confound, tmp_path_factory):
+    """Two CLI runs with the example plugin next to audiolime (seeds differ, instances pair)."""
+    base = tmp_path_factory.mktemp("plugin")
+    for name, seed in (("a", "0"), ("b", "1")):
+        assert (
+            main(
+                [
+                    "run",
+                    "--plugin",
+                    EXAMPLE_PLUGIN,
+                    "--task",
+                    TINY_CONFOUND_SPEC,
+                    "--explainer",
+                    "energy",
+                    "--explainer",
+                    "audiolime",
+                    "--metric",
+                    "topk_overlap",
+                    "--metric",
+                    "randomization_divergence:n_models=2",
+                    "--n-examples",
+                    "6",
+                    "--repeats",
+                    "2",
+                    "--seed",
+                    seed,
+                    "--no-progress",
+                    "--out",
+                    str(base / name),
+                ]
+            )
+            == 0
+        )
+    return base / "a", base / "b"
+
+
+def test_example_plugin_end_to_end_through_the_cli(plugin_runs, capsys):
+    a, b = plugin_runs
+    assert main(["list", "explainers", "--plugin", EXAMPLE_PLUGIN]) == 0
+    assert "energy" in capsys.readouterr().out
+    table = pd.read_csv(a / "leaderboard.csv").set_index(["explainer", "metric"])
+    assert table.loc[("energy", "topk_overlap"), "n"] == 6  # the 3 clips with drums x 2 repeats
+    assert table.loc[("energy", "randomization_divergence"), "mean"] == pytest.approx(0, abs=1e-12)  # model-blind
+    assert table.loc[("audiolime", "randomization_divergence"), "mean"] > 0.0
+    assert (a / "leaderboard.html").is_file() and (a / "overall.csv").is_file()
+    assert main(["compare", str(a), str(b), "--format", "csv"]) == 0
+    compared = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert "energy" in set(compared["explainer_a"]) and (compared["n_pairs"] > 0).all()
+
+
+def test_plot_writes_readable_pngs(plugin_runs, tmp_path, capsys):
+    a, _ = plugin_runs
+    assert main(["plot", str(a), "--out", str(tmp_path / "figures")]) == 0
+    written = [Path(line) for line in capsys.readouterr().out.split()]
+    assert {p.name.split("_")[0] for p in written} >= {"top1", "n", "randomization"}
+    for path in written:
+        assert path.stat().st_size > 5_000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stability_violins_are_plotted(tiny_confound, tmp_path):
+    from audiox_bench.results.plots import plot_run
+
+    spec = RunSpec(
+        tasks=(TINY_CONFOUND_SPEC,),
+        explainers=("slime:n_samples=300",),
+        metrics=("topk_overlap", "stability"),
+        n_examples=3,
+        repeats=2,
+    )
+    run_benchmark(spec, out=tmp_path / "run", progress=False)
+    names = {f.path.name for f in plot_run(tmp_path / "run", tmp_path / "figures") if f.path}
+    assert any(name.startswith("stability_") for name in names)
+
+
+def test_explain_writes_json_and_playable_wavs(tiny_confound, tmp_path, capsys):
+    example = tiny_confound.examples(2)[1]  # piano with drums
+    upsampled = librosa.resample(example.audio, orig_sr=16_000, target_sr=44_100)
+    stereo = np.stack([upsampled, 0.5 * upsampled], axis=1)
+    wav = tmp_path / "clip.wav"
+    sf.write(wav, stereo, 44_100)  # another rate and stereo: resampled, mixed down
+    out = tmp_path / "explained"
+    assert (
+        main(
+            [
+                "explain",
+                str(wav),
+                "--task",
+                TINY_CONFOUND_SPEC,
+                "--explainer",
+                "audiolime:separator=hpss",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    result = json.loads((out / "explanation.json").read_text())
+    assert result["components"] == ["harmonic", "percussive"] and len(result["weights"]) == 2
+    assert set(result["wavs"]) >= {"top_together.wav", "without_top.wav"}
+    for name in result["wavs"]:
+        audio, sr = sf.read(out / name)
+        assert sr == 16_000 and audio.ndim == 1 and len(audio) > 0
+    assert (
+        main(
+            [
+                "explain",
+                str(wav),
+                "--task",
+                TINY_CONFOUND_SPEC,
+                "--explainer",
+                "slime",
+                "--out",
+                str(tmp_path / "segments"),
+            ]
+        )
+        == 0
+    )
+    segments = json.loads((tmp_path / "segments" / "explanation.json").read_text())
+    assert any(name.startswith("component_t") for name in segments["wavs"])
+
+
+def test_explain_rejects_bad_audio(tmp_path, capsys):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    assert main(["explain", str(bad), "--task", TINY_CONFOUND_SPEC, "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith("error: cannot read audio file")
+
+
+def test_python_api_returns_records(tiny_confound):
+    frame = audiox_bench.run(tasks=TINY_CONFOUND_SPEC, explainers=["audiolime", "random"], n_examples=4)
+    assert set(frame["explainer"]) == {"audiolime", "random"} and "topk_overlap" in frame.columns
+    assert len(frame) == 8 and not frame.attrs["leaderboard"].empty
+
+
+def test_the_printed_summary_leaves_out_what_has_no_value():
+    records = [
+        Record("t", e, str(i), 0, metrics={"m1": v + i, "m2": None if e == "b" else v, "m3": None})
+        for e, v in (("a", 1.0), ("b", 0.0))
+        for i in range(3)
+    ]
+    records += [Record("t", "c", str(i), 0, not_applicable="no sources here") for i in range(3)]
+    table = leaderboard(records, SPECS)
+    text = task_summary("t", table, overall_ranks(table, SPECS), SPECS, records, {})
+    header = text.splitlines()[1].split()
+    assert header == ["explainer", "m1", "m2", "s/expl", "calls/expl"]  # no m3 of blanks, no rank column
+    assert "nan" not in text and "no overall rank" in text

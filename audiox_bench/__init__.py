@@ -41,7 +41,7 @@ from audiox_bench.core.threads import reproducible_blas
 
 reproducible_blas()  # before torch's first matrix product: results independent of threads and batches
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def run(*args, **kwargs):

@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
         "(explainers given run on every task)",
     )
     run.add_argument("--quick", action="store_true", help="a small run for a first look (20 examples)")
+    run.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="place the --explainer(s) on an earlier run's board (e.g. leaderboard/): run only them, on the run's "
+        "tasks, metrics and examples (checked by fingerprint; refused if they differ), and rank them among its "
+        "explainers. RUN_DIR is only read; write the result with --out",
+    )
     run.add_argument("--out", type=Path, default=None, help="run directory (resumed if it holds the same spec)")
     run.add_argument("--overwrite", action="store_true", help="replace a run directory holding another spec")
     run.add_argument(
@@ -210,6 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     board = commands.add_parser("leaderboard", help="print the leaderboard of a run directory again")
     board.add_argument("run_dir", type=Path)
     board.add_argument("--format", choices=("md", "csv", "html"), default="md")
+
+    power = commands.add_parser(
+        "power",
+        help="how many examples the run's rankings need: the power of Friedman + Nemenyi to separate explainers "
+        "whose mean ranks differ by --difference, at the run's size and larger (resampling its instances)",
+    )
+    power.add_argument("run_dir", type=Path)
+    power.add_argument("--difference", type=float, default=1.0, help="mean-rank difference to detect (default 1)")
+    power.add_argument("--format", choices=("md", "csv"), default="md")
     return parser
 
 

@@ -22,29 +22,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     from audiox_bench.engine.runner import run_benchmark
     from audiox_bench.results.summary import run_summary
 
-    spec = make_spec(
-        args.benchmark,
-        args.task,
-        args.explainer,
-        args.metric,
-        args.n_examples,
-        args.quick,
-        repeats=args.repeats,
-        seed=args.seed,
-        device=args.device,
-        target=args.target,
-        batch_size=args.batch_size,
+    against = _against(args) if args.against is not None else None
+    spec = (
+        against.spec(args.device, args.batch_size)
+        if against is not None
+        else make_spec(
+            args.benchmark,
+            args.task,
+            args.explainer,
+            args.metric,
+            args.n_examples,
+            args.quick,
+            repeats=args.repeats,
+            seed=args.seed,
+            device=args.device,
+            target=args.target,
+            batch_size=args.batch_size,
+        )
     )
     engine = EngineSpec(jobs=args.jobs, dask_scheduler=args.dask_scheduler, dask_local=args.dask_local)
-    result = run_benchmark(spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress, engine=engine)
+    result = run_benchmark(
+        spec, out=args.out, overwrite=args.overwrite, progress=not args.no_progress, engine=engine, against=against
+    )
     if args.format == "summary":
-        print(run_summary(result.leaderboard, result.overall, result.specs, result.records, result.validity), end="")
+        print(run_summary(result.tables, result.specs, result.records, result.validity), end="")
         if args.out:
-            print(f"full tables: {args.out / 'leaderboard.html'} (and leaderboard.csv, leaderboard.md, overall.csv)")
+            print(
+                f"full tables: {args.out / 'leaderboard.html'} (and leaderboard.csv, overall.csv, tests.csv, figures/)"
+            )
     else:
-        from audiox_bench.results.publish import table_texts
+        from audiox_bench.results.publish import figures_of, table_texts
 
-        print(table_texts(result.tables())[TABLE_FILES[args.format]], end="")
+        print(table_texts(result.run, figures_of(result.run))[TABLE_FILES[args.format]], end="")
     print(f"{result.seconds:.1f} s", file=sys.stderr)
     if result.invalid_tasks:
         print(f"error: tasks failed their validity check: {', '.join(result.invalid_tasks)}", file=sys.stderr)
@@ -53,6 +62,33 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("error: some items failed (see above; running the same command again retries them)", file=sys.stderr)
         return EXIT_FAILED_ITEMS
     return 0
+
+
+# What --against takes from the earlier run, so it may not be given next to it.
+AGAINST_FIXED = {
+    "task": "--task",
+    "metric": "--metric",
+    "n_examples": "--n-examples",
+    "quick": "--quick",
+    "repeats": "--repeats",
+    "seed": "--seed",
+    "target": "--target",
+}
+
+
+def _against(args: argparse.Namespace):
+    """The earlier run of ``--against``, refusing options that would change what it ran."""
+    from audiox_bench.engine.against import Against
+
+    given = [flag for name, flag in AGAINST_FIXED.items() if getattr(args, name) not in (None, False, [])]
+    if given:
+        raise AudioxError(
+            f"--against runs the earlier run's tasks, metrics, examples, repeats, seed and target; leave out "
+            f"{', '.join(given)}"
+        )
+    if args.out is not None and args.out.resolve() == args.against.resolve():
+        raise AudioxError("--out must not be the --against run directory, which is only read; choose another --out")
+    return Against.read(args.against, args.explainer)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -90,9 +126,37 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from audiox_bench.results.publish import table_texts, tables_of
+    from audiox_bench.results.publish import figures_of, table_texts, tables_of
 
-    print(table_texts(tables_of(args.run_dir))[TABLE_FILES[args.format]], end="")
+    run = tables_of(args.run_dir)
+    print(table_texts(run, figures_of(run))[TABLE_FILES[args.format]], end="")
+    return 0
+
+
+def cmd_power(args: argparse.Namespace) -> int:
+    from audiox_bench.results.formats import to_csv, to_markdown
+    from audiox_bench.results.power import SIZE_FACTORS, power_frame, power_table
+    from audiox_bench.results.store import read_group_rows, read_records, read_run_info
+
+    if args.difference <= 0:
+        raise AudioxError("--difference must be positive (a difference of mean ranks, e.g. 1)")
+    info = read_run_info(args.run_dir)
+    rows = power_table(
+        read_records(args.run_dir),
+        dict(info.values),
+        read_group_rows(args.run_dir),
+        info.families,
+        args.difference,
+    )
+    frame = power_frame(rows)
+    print(to_markdown(frame) if args.format == "md" else to_csv(frame), end="")
+    print(
+        f"k explainers ranked on n instances; critical_difference: Nemenyi's at n; pairs_apart: pairs whose mean "
+        f"ranks differ by >= {args.difference:g}; n_for_cd: instances at which the critical difference is "
+        f"{args.difference:g}; power_xF: share of those pairs Friedman + Nemenyi separates at F x n instances "
+        f"(F in {', '.join(map(str, SIZE_FACTORS))}; instances resampled from the run)",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -2,8 +2,8 @@
 
 - :class:`RunInfo` (``run.json``): what the run computes (:class:`PlannedRun`, canonical SPECs), how each
   value is read (:class:`~audiox_bench.core.interfaces.ValueSpec`), and where its code came from.
-- :class:`TaskValidity` (``validity.json``, one per task): the validity checks, their result, and how the
-  examples were selected (:class:`Selection`).
+- :class:`TaskValidity` (``validity.json``, one per task): the validity checks, their result, how the
+  examples were selected (:class:`Selection`), and a fingerprint of each (:class:`ExampleFingerprint`).
 - :class:`ModelCard` (``models/<task>.json``): what building the task's model measured.
 
 Every ``from_dict`` takes what older runs wrote (missing keys take their defaults), so a published run
@@ -12,9 +12,12 @@ directory stays readable.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import numpy as np
 
 from audiox_bench.core.data import Example, ValueSpec
 
@@ -68,6 +71,8 @@ class PlannedRun:
     n_examples, repeats, seed : int
     target : str, optional
         The class explained on every example, if the run named one.
+    task_examples : mapping of task SPEC to int
+        The tasks explained on another number of examples than ``n_examples``.
     """
 
     tasks: tuple[str, ...]
@@ -78,6 +83,11 @@ class PlannedRun:
     seed: int
     target: str | None = None
     task_explainers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    task_examples: Mapping[str, int] = field(default_factory=dict)
+
+    def examples_for(self, task: str) -> int:
+        """The number of examples of ``task`` (a canonical SPEC)."""
+        return self.task_examples.get(task, self.n_examples)
 
     def pairs(self) -> set[tuple[str, str]]:
         """The (task, explainer) pairs the run explains."""
@@ -90,6 +100,7 @@ class PlannedRun:
             "task_explainers": {task: list(names) for task, names in sorted(self.task_explainers.items())},
             "metrics": list(self.metrics),
             "n_examples": self.n_examples,
+            "task_examples": dict(sorted(self.task_examples.items())),
             "repeats": self.repeats,
             "seed": self.seed,
             "target": self.target,
@@ -106,6 +117,7 @@ class PlannedRun:
             int(data.get("seed", 0)),
             data.get("target"),
             {task: tuple(names) for task, names in (data.get("task_explainers") or {}).items()},
+            {task: int(n) for task, n in (data.get("task_examples") or {}).items()},
         )
 
 
@@ -129,6 +141,8 @@ class RunInfo:
     metric_descriptions, task_references, weight_rules : mapping of str to str
         One-line meanings of the metrics, the papers the tasks follow, how explainers read their weights.
     task_baselines : mapping of task SPEC to TaskBaseline
+    families : mapping of str to str
+        The kind of components each explainer produces (``source``, ``segmentation``).
     device : str
     batch_size : int, optional
     threads : mapping
@@ -147,6 +161,7 @@ class RunInfo:
     task_references: Mapping[str, str] = field(default_factory=dict)
     task_baselines: Mapping[str, TaskBaseline] = field(default_factory=dict)
     weight_rules: Mapping[str, str] = field(default_factory=dict)
+    families: Mapping[str, str] = field(default_factory=dict)
     device: str = "cpu"
     batch_size: int | None = None
     threads: Mapping[str, Any] = field(default_factory=dict)
@@ -165,6 +180,7 @@ class RunInfo:
             "task_references": dict(self.task_references),
             "task_baselines": {task: asdict(b) for task, b in self.task_baselines.items()},
             "weight_rules": dict(self.weight_rules),
+            "families": dict(self.families),
             "device": self.device,
             "batch_size": self.batch_size,
             "threads": dict(self.threads),
@@ -196,6 +212,7 @@ class RunInfo:
             dict(data.get("task_references") or {}),
             {task: TaskBaseline(**b) for task, b in (data.get("task_baselines") or {}).items()},
             dict(data.get("weight_rules") or {}),
+            dict(data.get("families") or {}),
             data.get("device", "cpu"),
             data.get("batch_size"),
             dict(data.get("threads") or {}),
@@ -225,11 +242,50 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class ExampleFingerprint:
+    """What identifies an explained example across runs, so that explainers run at different times can be
+    ranked together only if they explained the same thing.
+
+    Attributes
+    ----------
+    audio : str
+        Digest of the example's samples, rate and (feature-domain examples) features
+        (:func:`fingerprint_example`).
+    target : int
+        The class explained.
+    output : float
+        The model's probability of ``target`` on the example (the same model gives the same value).
+    """
+
+    audio: str
+    target: int
+    output: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"audio": self.audio, "target": self.target, "output": self.output}
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> ExampleFingerprint:
+        return ExampleFingerprint(str(data["audio"]), int(data["target"]), float(data["output"]))
+
+
+def fingerprint_example(example: Example, target: int, output: float) -> ExampleFingerprint:
+    """The fingerprint of an example explained for class ``target`` (model probability ``output``)."""
+    digest = hashlib.sha256(np.ascontiguousarray(example.audio, dtype=np.float32).tobytes())
+    digest.update(str(int(example.sr)).encode())
+    if example.features is not None:
+        digest.update(np.ascontiguousarray(example.features, dtype=np.float32).tobytes())
+    return ExampleFingerprint(digest.hexdigest()[:16], int(target), float(output))
+
+
+@dataclass(frozen=True)
 class TaskValidity:
-    """``validity.json``'s entry of one task: its checks, whether all passed, and its examples' selection."""
+    """``validity.json``'s entry of one task: its checks, whether all passed, its examples' selection,
+    and the fingerprint of every example explained (by example id)."""
 
     checks: tuple[ValidityCheck, ...]
     selection: Mapping[str, Any] = field(default_factory=dict)
+    examples: Mapping[str, ExampleFingerprint] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -244,6 +300,8 @@ class TaskValidity:
         data: dict[str, Any] = {"passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
         if self.selection:
             data["selection"] = dict(self.selection)
+        if self.examples:
+            data["examples"] = {key: value.to_dict() for key, value in self.examples.items()}
         return data
 
     @staticmethod
@@ -252,7 +310,8 @@ class TaskValidity:
             ValidityCheck(c["name"], float(c["value"]), float(c["threshold"]), c["comparison"])
             for c in data.get("checks", ())
         )
-        return TaskValidity(checks, dict(data.get("selection") or {}))
+        examples = {key: ExampleFingerprint.from_dict(value) for key, value in (data.get("examples") or {}).items()}
+        return TaskValidity(checks, dict(data.get("selection") or {}), examples)
 
 
 def validity_of(documents: Mapping[str, Mapping[str, Any]]) -> dict[str, TaskValidity]:

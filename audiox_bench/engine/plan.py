@@ -114,6 +114,7 @@ class Benchmark:
                 for task, names in self.task_explainers.items()
                 if self.tasks[task].name in spec.task_explainers
             },
+            {task: spec.task_examples[t.name] for task, t in self.tasks.items() if t.name in spec.task_examples},
         )
 
     def origins(self) -> dict[str, dict[str, dict[str, str]]]:
@@ -142,6 +143,7 @@ class Benchmark:
                 name: TaskBaseline(t.obj.baseline, t.obj.baseline_reason) for name, t in self.tasks.items()
             },
             weight_rules={name: e.obj.weight_rule for name, e in sorted(self.explainers.items()) if e.obj.weight_rule},
+            families={name: e.obj.family for name, e in sorted(self.explainers.items())},
             device=self.spec.device,
             batch_size=self.spec.batch_size,
             threads=thread_settings(),

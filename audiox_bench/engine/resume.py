@@ -28,9 +28,11 @@ def plan_differences(run: PlannedRun, here: PlannedRun) -> list[str]:
             "explainers of the run not run on the same task here: "
             + ", ".join(f"{name} on {task}" for task, name in dropped)
         )
-    for key in ("n_examples", "repeats"):
-        if getattr(here, key) < getattr(run, key):
-            problems.append(f"{key} {getattr(here, key)} here, {getattr(run, key)} in the run")
+    for task in sorted(set(run.tasks) & tasks_here):
+        if here.examples_for(task) < run.examples_for(task):
+            problems.append(f"n_examples of {task} {here.examples_for(task)} here, {run.examples_for(task)} in the run")
+    if here.repeats < run.repeats:
+        problems.append(f"repeats {here.repeats} here, {run.repeats} in the run")
     return problems
 
 

@@ -25,6 +25,9 @@ class RunSpec:
         does not suit a task (e.g. a slow real model, or no ground truth for some explainers).
     n_examples : int
         Examples per task.
+    task_examples : mapping of str to int
+        Examples for one task instead of ``n_examples``, keyed by task name (a preset gives the tasks
+        whose examples are cheap more of them).
     repeats : int
         Explanations per example with different seeds.
     seed : int
@@ -50,11 +53,16 @@ class RunSpec:
     target: str | None = None
     batch_size: int | None = None
     task_explainers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    task_examples: Mapping[str, int] = field(default_factory=dict)
+
+    def examples_for(self, task_name: str) -> int:
+        """The number of examples of the task named ``task_name``."""
+        return self.task_examples.get(task_name, self.n_examples)
 
     def __post_init__(self) -> None:
         if self.batch_size is not None and self.batch_size < 1:
             raise AudioxError("--batch-size must be at least 1")
-        if self.n_examples < 1:
+        if self.n_examples < 1 or any(n < 1 for n in self.task_examples.values()):
             raise AudioxError("--n-examples must be at least 1")
         if self.repeats < 1:
             raise AudioxError("--repeats must be at least 1")
@@ -62,6 +70,9 @@ class RunSpec:
             if not specs:
                 raise AudioxError(f"at least one {kind} is needed")
         task_names = {parse_spec(text).name for text in self.tasks}
+        for name in self.task_examples:
+            if name not in task_names:
+                raise AudioxError(f"examples are given for task {name!r}, which is not a task of the run")
         for name, specs in self.task_explainers.items():
             if name not in task_names:
                 raise AudioxError(f"explainers are given for task {name!r}, which is not a task of the run")

@@ -13,45 +13,65 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from audiox_bench.core import registry
 from audiox_bench.core.audio import check_audio
 from audiox_bench.core.classifier import Batched
 from audiox_bench.core.data import Example, ValueSpec, predict_examples
-from audiox_bench.core.documents import RunInfo, TaskValidity
+from audiox_bench.core.documents import RunInfo, TaskValidity, fingerprint_example
 from audiox_bench.core.errors import AudioxError
 from audiox_bench.core.interfaces import GroupMetric, Metric
 from audiox_bench.core.records import GroupRow, Record
 from audiox_bench.core.spec import parse_spec
 from audiox_bench.core.task import Task
+from audiox_bench.engine.against import Against
 from audiox_bench.engine.allocator import keep_freed_memory
 from audiox_bench.engine.executors import EngineSpec, open_executor
 from audiox_bench.engine.items import WorkContext, WorkItem, pack_context, run_item, run_packed
-from audiox_bench.engine.plan import Benchmark, resolve_target
+from audiox_bench.engine.plan import Benchmark, resolve_all, resolve_target
 from audiox_bench.engine.resume import changed_origins, plan_differences
 from audiox_bench.engine.run_spec import RunSpec
-from audiox_bench.results.publish import RunTables, write_tables
+from audiox_bench.results.publish import RunTables, run_tables, write_tables
 from audiox_bench.results.store import RunStore
-from audiox_bench.results.tables import cost_table, leaderboard, overall_ranks
+from audiox_bench.results.tables import Tables
 
 
 @dataclass
 class RunResult:
-    """What :func:`run_benchmark` returns."""
+    """What :func:`run_benchmark` returns: the records, the validity of each task, and the run's tables."""
 
     records: list[Record]
     validity: dict[str, TaskValidity]
-    leaderboard: pd.DataFrame
-    overall: pd.DataFrame
-    specs: dict[str, ValueSpec]
+    run: RunTables
     invalid_tasks: list[str] = field(default_factory=list)
     seconds: float = 0.0
     group_rows: list[GroupRow] = field(default_factory=list)
-    run_info: RunInfo | None = None
 
-    def tables(self) -> RunTables:
-        """The run's tables, as its run directory publishes them."""
-        return RunTables(
-            self.leaderboard, self.overall, self.specs, self.run_info, self.validity, cost_table(self.records)
-        )
+    @property
+    def tables(self) -> Tables:
+        return self.run.tables
+
+    @property
+    def leaderboard(self) -> pd.DataFrame:
+        return self.run.tables.leaderboard
+
+    @property
+    def overall(self) -> pd.DataFrame:
+        return self.run.tables.overall
+
+    @property
+    def specs(self) -> dict[str, ValueSpec]:
+        return self.run.specs
+
+
+@dataclass
+class _PreparedTask:
+    """A task ready to run: its validity (with its examples' fingerprints), examples and their targets."""
+
+    name: str
+    task: Task
+    validity: TaskValidity
+    examples: tuple[Example, ...] = ()
+    targets: tuple[int, ...] = ()
 
 
 def run_benchmark(
@@ -60,6 +80,7 @@ def run_benchmark(
     overwrite: bool = False,
     progress: bool = True,
     engine: EngineSpec | None = None,
+    against: Against | None = None,
 ) -> RunResult:
     """Run a benchmark and return its records, validity and leaderboard.
 
@@ -74,71 +95,124 @@ def run_benchmark(
         Show tqdm progress bars.
     engine : EngineSpec, optional
         Where work items run (default: in this process). Records are the same wherever they run.
+    against : Against, optional
+        An earlier run to place new explainers against (:mod:`audiox_bench.engine.against`): ``spec`` is
+        its plan with them added (:meth:`Against.spec`), its records of the other explainers are kept,
+        and the run is refused before anything is written if its examples are not the earlier run's.
     """
     start = time.perf_counter()
     keep_freed_memory()
     bench = Benchmark.build(spec)
     run_info = bench.run_info()
-    store = RunStore(Path(out), overwrite) if out is not None else None
+    # A run directory is opened first (a bad --out or another run there fails before any training), except
+    # against an earlier run: then nothing is written before its examples are checked.
+    store = RunStore(Path(out), overwrite) if out is not None and against is None else None
     records: list[Record] = [] if store is None else _resumable(store, run_info)
+    tasks = [
+        _prepare(task_name, resolved.obj, spec.examples_for(resolved.name), spec, progress)
+        for task_name, resolved in bench.tasks.items()
+    ]
+    if against is not None:
+        for prepared in tasks:
+            if prepared.validity.passed:
+                against.check_examples(prepared.name, prepared.validity.examples)
+        if out is not None:
+            store = RunStore(Path(out), overwrite)
+            records = _resumable(store, run_info)
+        stored = {r.key for r in records}
+        for record in against.kept_records(list(resolve_all(registry.explainers, against.added))):
+            if record.key not in stored:
+                records.append(record)
+                if store is not None:
+                    store.append(record)
     if store is not None:
         store.write_run_info(run_info)
     done = {r.key for r in records if _complete(r, bench)}
-    validity: dict[str, TaskValidity] = {}
-    invalid: list[str] = []
+    validity = {prepared.name: prepared.validity for prepared in tasks}
+    invalid = [prepared.name for prepared in tasks if not prepared.validity.passed]
+    if store is not None:
+        store.write_validity(validity)
+        for prepared in tasks:
+            store.write_model_card(prepared.name, prepared.task.model_card)
     with open_executor(engine or EngineSpec()) as executor:
-        for task_name, resolved in bench.tasks.items():
-            task = resolved.obj
-            task.prepare(progress=progress)
-            _apply_batch_size(task, task_name, spec.batch_size)
-            validity[task_name] = TaskValidity(tuple(task.validity_checks))
-            if store is not None:
-                store.write_validity(validity)
-                store.write_model_card(task_name, task.model_card)
-            if not validity[task_name].passed:
-                invalid.append(task_name)
-                tqdm.write(
-                    f"error: task {task_name!r} failed its validity check; skipping it: "
-                    + "; ".join(validity[task_name].failures),
-                    file=sys.stderr,
-                )
-                continue
-            selection = task.select(spec.n_examples)
-            validity[task_name] = replace(validity[task_name], selection=selection.facts)
-            if store is not None and selection.facts:
-                store.write_validity(validity)
-            items = _work_items(task_name, task, selection.examples, bench, done)
-            task_explainers = {name: bench.explainers[name].obj for name in bench.task_explainers[task_name]}
-            total = len(task_explainers) * spec.n_examples * spec.repeats
-            bar = tqdm(
-                total=total,
-                initial=total - sum(len(i.todo) for i in items),
-                desc=f"explaining {task_name}",
-                unit="expl",
-                disable=not progress,
-            )
-            context = WorkContext(task_name, task, task_explainers, bench.metric_objects(), spec.seed)
-            for item_records in _execute(executor, context, items):
-                for record in item_records:
-                    if store is not None:
-                        store.append(record)
-                    records.append(record)
-                    done.add(record.key)
-                bar.update(len(item_records))
-            bar.close()
+        for prepared in tasks:
+            if prepared.validity.passed:
+                records += _run_task(prepared, bench, done, executor, store, progress)
     records = sorted({r.key: r for r in records}.values(), key=lambda r: r.key)  # latest per key, in key order
     group_rows = score_groups(records, bench.all_metrics())
     specs = bench.value_specs({name for source in (*records, *group_rows) for name in source.metrics})
-    table = leaderboard(records, specs, group_rows)
-    overall = overall_ranks(table, specs)
     run_info = replace(run_info, values=specs)
     if store is not None:
         store.compact(records)
         store.write_group_rows(group_rows)
         store.write_run_info(run_info)
-        write_tables(store.path)  # from what the directory holds: rebuilding them gives the same bytes
-    seconds = time.perf_counter() - start
-    return RunResult(records, validity, table, overall, specs, invalid, seconds, group_rows, run_info)
+        run = write_tables(store.path)  # from what the directory holds: rebuilding them gives the same bytes
+    else:
+        run = run_tables(records, group_rows, run_info, validity)
+    return RunResult(records, validity, run, invalid, time.perf_counter() - start, group_rows)
+
+
+def _prepare(task_name: str, task: Task, n_examples: int, spec: RunSpec, progress: bool) -> _PreparedTask:
+    """Build a task's model, measure its validity and, if it passes, select and fingerprint ``n_examples``
+    examples."""
+    task.prepare(progress=progress)
+    _apply_batch_size(task, task_name, spec.batch_size)
+    validity = TaskValidity(tuple(task.validity_checks))
+    if not validity.passed:
+        tqdm.write(
+            f"error: task {task_name!r} failed its validity check; skipping it: " + "; ".join(validity.failures),
+            file=sys.stderr,
+        )
+        return _PreparedTask(task_name, task, validity)
+    selection = task.select(n_examples)
+    for example in selection.examples:
+        check_audio(example.audio, example.sr, what=f"example {example.id!r}")
+    outputs = predict_examples(task.model, selection.examples)  # (n, n_classes)
+    if spec.target is not None:
+        targets = np.full(len(outputs), resolve_target(spec.target, task.model.classes, task_name))
+    else:
+        chosen = [task.target_for(example) for example in selection.examples]
+        targets = np.array([outputs[i].argmax() if c is None else c for i, c in enumerate(chosen)], dtype=int)
+    fingerprints = {
+        example.id: fingerprint_example(example, int(target), float(output[target]))
+        for example, target, output in zip(selection.examples, targets, outputs)
+    }
+    validity = replace(validity, selection=selection.facts, examples=fingerprints)
+    return _PreparedTask(task_name, task, validity, selection.examples, tuple(int(t) for t in targets))
+
+
+def _run_task(
+    prepared: _PreparedTask,
+    bench: Benchmark,
+    done: set,
+    executor: Executor | None,
+    store: RunStore | None,
+    progress: bool,
+) -> list[Record]:
+    """Explain a prepared task's examples with its explainers (the items not ``done``), streaming records
+    into ``store``."""
+    spec, name = bench.spec, prepared.name
+    items = _work_items(prepared, bench, done)
+    explainers = {e: bench.explainers[e].obj for e in bench.task_explainers[name]}
+    total = len(explainers) * len(prepared.examples) * spec.repeats
+    bar = tqdm(
+        total=total,
+        initial=total - sum(len(i.todo) for i in items),
+        desc=f"explaining {name}",
+        unit="expl",
+        disable=not progress,
+    )
+    context = WorkContext(name, prepared.task, explainers, bench.metric_objects(), spec.seed)
+    records = []
+    for item_records in _execute(executor, context, items):
+        for record in item_records:
+            if store is not None:
+                store.append(record)
+            records.append(record)
+            done.add(record.key)
+        bar.update(len(item_records))
+    bar.close()
+    return records
 
 
 def _resumable(store: RunStore, run_info: RunInfo) -> list[Record]:
@@ -189,28 +263,19 @@ def _apply_batch_size(task: Task, task_name: str, batch_size: int | None) -> Non
         )
 
 
-def _work_items(task_name: str, task: Task, examples: Sequence[Example], bench: Benchmark, done: set) -> list[WorkItem]:
+def _work_items(prepared: _PreparedTask, bench: Benchmark, done: set) -> list[WorkItem]:
     """One item per example with its missing (explainer, repeat) pairs, in example order.
 
     Example-major: all configurations of one example run together, so explainers sharing a prediction
     cache (same model, same perturbed inputs) find it warm, wherever the item runs.
     """
-    spec = bench.spec
-    for example in examples:
-        check_audio(example.audio, example.sr, what=f"example {example.id!r}")
-    if spec.target is not None:
-        targets = np.full(len(examples), resolve_target(spec.target, task.model.classes, task_name))
-    else:
-        chosen = [task.target_for(example) for example in examples]
-        predicted = predict_examples(task.model, examples).argmax(axis=1) if None in chosen else [None] * len(chosen)
-        targets = np.array([p if c is None else c for c, p in zip(chosen, predicted)], dtype=int)
     items = []
-    for example, target in zip(examples, targets):
+    for example, target in zip(prepared.examples, prepared.targets):
         todo = tuple(
             (name, r)
-            for name in bench.task_explainers[task_name]
-            for r in range(spec.repeats)
-            if (task_name, name, example.id, r) not in done
+            for name in bench.task_explainers[prepared.name]
+            for r in range(bench.spec.repeats)
+            if (prepared.name, name, example.id, r) not in done
         )
         if todo:
             items.append(WorkItem(example, int(target), todo))

@@ -14,7 +14,7 @@ from audiox_bench.core.errors import AudioxError
 from audiox_bench.core.spec import parse_spec
 from audiox_bench.results.statistics import RANK_ATOL, RANK_RTOL, paired_p
 from audiox_bench.results.store import read_group_rows, read_records, read_run_info
-from audiox_bench.results.tables import metric_values
+from audiox_bench.results.values import metric_values
 
 COMPARE_COLUMNS = [
     "task",

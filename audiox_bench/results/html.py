@@ -1,11 +1,14 @@
-"""A self-contained HTML leaderboard page: per task, one row per explainer and one column per score,
-sortable, with the task's validity on top and references and diagnostics folded away below."""
+"""A self-contained HTML leaderboard page. It opens with the verdict (which explainer to use, for which kind
+of component, across tasks and per task), then per task: its validity and baseline, the overall verdict
+with its critical-difference diagram, one sortable row per explainer and one column per score (mean, its
+interval, the group no test separates it from), the cost against quality, and the references and
+diagnostics folded away. Figures are inline SVG: the page references no file."""
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +16,9 @@ import pandas as pd
 
 from audiox_bench.core.data import ValueSpec
 from audiox_bench.core.documents import PlannedRun, RunInfo, TaskBaseline, TaskValidity
-from audiox_bench.results.tables import NO_OVERALL, left_out_of_overall, resolve_spec
+from audiox_bench.results.ranking import ALL_TASKS, Comparison
+from audiox_bench.results.tables import FAMILY_NAMES, RANKED, Tables
+from audiox_bench.results.values import resolve_spec
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 110em; }
@@ -25,11 +30,14 @@ th[data-order="asc"]::after { content: " \\25B2"; } th[data-order="desc"]::after
 td:first-child, th:first-child { text-align: left; }
 td.best { background: #e3f4e3; font-weight: 600; }
 td .ci { color: #777; font-size: 0.85em; }
+td .group { color: #1a4f8b; font-weight: 600; font-size: 0.85em; }
 td.reason { text-align: left; white-space: normal; max-width: 30em; color: #8a4b00; font-size: 0.85em; }
 .valid { color: #1a7f37; } .invalid { color: #c62828; }
 .note { color: #555; font-size: 0.9em; max-width: 70em; }
+.verdict { background: #f6f8fa; border: 1px solid #d0d7de; padding: 0.6em 1.2em; max-width: 80em; }
 details { margin: 0 0 2em; } summary { cursor: pointer; color: #333; }
 h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+figure { margin: 0.5em 0 1.5em; } figure svg { max-width: 100%; height: auto; }
 """
 
 # Click a header to sort by it; click again to reverse. Cells sort by their data-value (numbers), blanks last.
@@ -57,6 +65,7 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
   });
 });
 """
+REASON_CHARS = 80
 
 
 def _number(value: Any, digits: int = 3) -> str:
@@ -67,20 +76,41 @@ def _number(value: Any, digits: int = 3) -> str:
     return html.escape(str(value))
 
 
-def _value_cell(row: Mapping[str, Any] | None, best: bool) -> str:
-    """A mean with its CI; ``data-value`` for sorting."""
+def _interval(low: Any, high: Any) -> str:
+    if _number(low) == "":
+        return ""
+    return f' <span class="ci">[{_number(low)}, {_number(high)}]</span>'
+
+
+def _value_cell(row: Mapping[str, Any] | None) -> str:
+    """A mean with its interval and group letters; ``data-value`` for sorting."""
     if row is None or row["n"] == 0:
         return '<td data-value=""></td>'
-    ci = f' <span class="ci">[{_number(row["ci_low"])}, {_number(row["ci_high"])}]</span>'
+    best = row["status"] == RANKED and "a" in str(row["group"])
+    group = f' <span class="group">{html.escape(str(row["group"]))}</span>' if row["group"] else ""
     css = ' class="best"' if best else ""
-    worse = " &lt;" if row.get("vs_best") == "<" else ""
-    return f'<td{css} data-value="{row["mean"]:.12g}">{_number(row["mean"])}{worse}{ci}</td>'
+    return (
+        f'<td{css} data-value="{row["mean"]:.12g}">{_number(row["mean"])}'
+        f"{_interval(row['ci_low'], row['ci_high'])}{group}</td>"
+    )
 
 
-def _table(head: list[str], body: list[str], caption: str = "") -> str:
+def _table(head: list[str], body: list[str]) -> str:
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<table class="sortable">{title}<thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return f'<table class="sortable"><thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _reason_cell(reason: str) -> str:
+    """A failure / not-applicable reason, cut to ``REASON_CHARS`` in the table (whole on hover)."""
+    shown = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
+    return f'<td class="reason" title="{html.escape(reason)}">{html.escape(shown)}</td>'
+
+
+def _figure(figures: Mapping[str, str], key: str, caption: str) -> str:
+    svg = figures.get(key)
+    if svg is None:
+        return ""
+    return f"<figure>{svg}<figcaption class='note'>{html.escape(caption)}</figcaption></figure>"
 
 
 def _validity(task: str, validity: Mapping[str, TaskValidity]) -> str:
@@ -104,164 +134,285 @@ def _validity(task: str, validity: Mapping[str, TaskValidity]) -> str:
     return f'<p class="note">Model {state}: {checks}{chosen}.</p>'
 
 
-REASON_CHARS = 80
+def _top_group(comparison: Comparison) -> list[str]:
+    """The explainers in the best explainer's group."""
+    if not comparison.explainers:
+        return []
+    first = comparison.groups[0][:1]
+    return [e for e, g in zip(comparison.explainers, comparison.groups) if first in g]
 
 
-def _reason_cell(reason: str) -> str:
-    """A failure / not-applicable reason, cut to ``REASON_CHARS`` in the table (whole on hover)."""
-    shown = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
-    return f'<td class="reason" title="{html.escape(reason)}">{html.escape(shown)}</td>'
+def _family_words(family: str) -> str:
+    return {
+        "source": "separated sources",
+        "segmentation": "segments of the model's input (time, mel bands)",
+    }.get(family, FAMILY_NAMES.get(family, family))
+
+
+def _verdict_section(tables: Tables) -> str:
+    """The page's opening: which explainer to use, for which kind of component."""
+    verdicts = tables.verdicts
+    lines = []
+    for (task, family), verdict in verdicts.items():
+        if task != ALL_TASKS:
+            continue
+        best = _top_group(verdict)
+        lines.append(
+            f"<li>For <b>{html.escape(_family_words(family))}</b>, across {verdict.n_blocks} tasks: "
+            f"{html.escape(', '.join(best))} ({_test_words(verdict)}; the best explainer's group).</li>"
+        )
+    for (task, family), verdict in verdicts.items():
+        if task == ALL_TASKS:
+            continue
+        best = _top_group(verdict)
+        lines.append(
+            f"<li>On <b>{html.escape(task.split(':')[0])}</b>, for {html.escape(_family_words(family))}: "
+            f"{html.escape(', '.join(best))} ({verdict.n_blocks} instances).</li>"
+        )
+    if not lines:
+        return ""
+    parts = ['<div class="verdict"><h2>Which explainer should I use?</h2><ul>', *lines, "</ul>"]
+    for (task, family), combined in verdicts.items():
+        if task == ALL_TASKS:
+            parts.append(_across_table(combined, verdicts, family))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _test_words(c: Comparison) -> str:
+    if c.test == "friedman+nemenyi":
+        return f"Friedman p = {c.p_value:.2g}, Nemenyi CD = {c.critical_difference:.2f}"
+    if c.test == "friedman":
+        return f"Friedman p = {c.p_value:.2g}: no difference shown"
+    if c.test == "wilcoxon":
+        return f"Wilcoxon p = {c.p_value:.2g}"
+    if c.test == "wilcoxon-holm":
+        return "pairwise Wilcoxon, Holm"
+    return "too few tasks or explainers for a test"
+
+
+def _across_table(combined: Comparison, verdicts: Mapping[tuple[str, str], Comparison], family: str) -> str:
+    tasks = [t for (t, f) in verdicts if f == family and t != ALL_TASKS]
+    body = []
+    for explainer in combined.explainers:
+        row = combined.row_of(explainer)
+        cells = [
+            f"<td>{html.escape(explainer)}</td>",
+            f'<td data-value="{row["mean_rank"]:.6g}">{row["mean_rank"]:.2f} '
+            f'<span class="group">{html.escape(row["group"])}</span></td>',
+        ]
+        for task in tasks:
+            per = verdicts[(task, family)].row_of(explainer)
+            cells.append(
+                f'<td data-value="{per["position"]}">{per["position"]}</td>' if per else '<td data-value=""></td>'
+            )
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    head = ["explainer", "mean rank over tasks", *(f"rank on {t.split(':')[0]}" for t in tasks)]
+    note = (
+        f"<h3>{html.escape(FAMILY_NAMES.get(family, family).capitalize())}, across tasks</h3>"
+        "<p class='note'>Each task's overall verdict ranked within the task; the mean over the tasks an "
+        f"explainer ran on ({_test_words(combined)}, the {combined.n_blocks} tasks as blocks, over the explainers "
+        "that ran on every task).</p>"
+    )
+    return note + _table(head, body)
+
+
+def _overall_table(verdict: Comparison) -> str:
+    body = []
+    for explainer, coverage in zip(verdict.explainers, verdict.coverage):
+        row = verdict.row_of(explainer)
+        body.append(
+            f"<tr><td>{html.escape(explainer)}</td><td data-value='{row['position']}'>{row['position']}</td>"
+            f"<td data-value='{row['mean_rank']:.6g}'>{row['mean_rank']:.3f}"
+            f"{_interval(row['rank_low'], row['rank_high'])}"
+            f"</td><td>{html.escape(row['group'])}</td><td data-value='{coverage}'>{coverage}</td></tr>"
+        )
+    return _table(["explainer", "overall rank", "mean scaled rank (0 = best) [95% CI]", "group", "blocks"], body)
 
 
 def _task_section(
-    costs: Mapping[tuple[str, str], Mapping[str, Any]],
     task: str,
     rows: pd.DataFrame,
-    overall: pd.DataFrame,
+    tables: Tables,
     specs: Mapping[str, ValueSpec],
+    info: RunInfo,
     validity: Mapping[str, TaskValidity],
-    left_out: list[str],
-    reference: str,
-    baseline: TaskBaseline | None = None,
+    figures: Mapping[str, str],
 ) -> str:
+    costs = {r["explainer"]: r for r in tables.costs[tables.costs["task"] == task].to_dict("records")}
     by_metric = {m: {r["explainer"]: r for r in g.to_dict("records")} for m, g in rows.groupby("metric")}
-    every_score = [m for m in by_metric if resolve_spec(m, specs).role == "score"]
-    scores = [m for m in every_score if any(r["n"] > 0 for r in by_metric[m].values())]
-    valueless = {  # a score without a value here (sub-values of a score follow it: not listed apart)
-        m: next((r["note"] for r in by_metric[m].values() if r["note"]), "")
-        for m in every_score
-        if m not in scores and "." not in m
-    }
-    scores.sort(key=lambda m: (not resolve_spec(m, specs).primary, m))
-    folded = sorted(m for m in by_metric if resolve_spec(m, specs).role != "score" and not m.startswith("("))
-    ranks = {r["explainer"]: r for r in overall[overall["task"] == task].to_dict("records")}
-    explainers = sorted(
-        set(rows["explainer"]),
-        key=lambda e: (ranks.get(e, {}).get("overall_rank") is None, ranks.get(e, {}).get("overall_rank") or 0, e),
+    scores = [
+        m for m in by_metric if resolve_spec(m, specs).role == "score" and any(r["n"] for r in by_metric[m].values())
+    ]
+    valueless = sorted(
+        m for m in by_metric if resolve_spec(m, specs).role == "score" and m not in scores and "." not in m
     )
-    scored = [e for e in explainers if any(by_metric[m].get(e) is not None and m in scores for m in by_metric)]
-    unscored = [e for e in explainers if e not in scored]
+    scores.sort(key=lambda m: (not resolve_spec(m, specs).primary, m))
+    folded = sorted(m for m in by_metric if resolve_spec(m, specs).role != "score")
+    task_verdicts = {f: v for (t, f), v in tables.verdicts.items() if t == task}
+    order = [e for v in task_verdicts.values() for e in v.explainers]
+    explainers = order + sorted(set(rows["explainer"]) - set(order))
+    parts = [f"<h2>{html.escape(task)}</h2>"]
+    if info.task_references.get(task):
+        parts.append(f'<p class="note">Follows {html.escape(info.task_references[task])}.</p>')
+    baseline: TaskBaseline | None = info.task_baselines.get(task)
+    if baseline:
+        parts.append(
+            '<p class="note">Baseline of the metrics that switch components off (the same for every explainer): '
+            f"segments of the model input are filled with <b>{html.escape(baseline.baseline)}</b> "
+            f"({html.escape(baseline.why)}); sources are removed.</p>"
+        )
+    parts.append(_validity(task, validity))
+    if task_verdicts:
+        parts.append(
+            '<p class="note"><b>Overall</b>, per kind of component: every (primary score, instance) ranks the '
+            "explainers of that kind with a value there, scaled to [0, 1]; an explainer's value is the mean over "
+            "its primary scores of its mean scaled rank (each score weighs alike), with a bootstrap interval over "
+            "instances; explainers sharing a group letter are not significantly different (pairwise Wilcoxon on "
+            "common blocks, Holm).</p>"
+        )
+    for family, verdict in task_verdicts.items():
+        parts.append(f"<h3>{html.escape(FAMILY_NAMES.get(family, family).capitalize())}: overall</h3>")
+        parts.append(_overall_table(verdict))
+        parts.append(
+            _figure(
+                figures,
+                f"cd:{task}:{family}:(overall)",
+                "Overall: mean scaled rank (best on the left); bars join explainers no test separates.",
+            )
+        )
     body = []
-    for explainer in scored:
-        rank = ranks.get(explainer, {}).get("overall_rank")
+    for explainer in explainers:
+        if not any(by_metric[m].get(explainer) is not None and by_metric[m][explainer]["n"] for m in scores):
+            continue
         cells = [f"<td>{html.escape(explainer)}</td>"]
-        if ranks:  # a task without an overall rank gets no column of empty cells
-            cells.append(f'<td data-value="{"" if rank is None else rank}">{"" if rank is None else rank}</td>')
-        for metric in scores:
-            row = by_metric[metric].get(explainer)
-            cells.append(_value_cell(row, row is not None and row["rank"] == 1))
-        cost = costs.get((task, explainer), {})
+        cells += [_value_cell(by_metric[m].get(explainer)) for m in scores]
+        cost = costs.get(explainer, {})
         for key in ("seconds", "model_calls"):
             value = cost.get(key, np.nan)
-            cells.append(f'<td data-value="{"" if np.isnan(value) else value}">{_number(value)}</td>')
+            cells.append(f'<td data-value="{"" if pd.isna(value) else value}">{_number(value)}</td>')
         cells.append(_reason_cell(cost.get("note", "")))
         body.append(f"<tr>{''.join(cells)}</tr>")
     head = [
         "explainer",
-        *(["overall rank"] if ranks else []),
         *(s + (" (lower is better)" if not resolve_spec(s, specs).higher_is_better else "") for s in scores),
         "s / explanation",
         "model calls / explanation",
         "failed or not applicable",
     ]
-    used = overall[overall["task"] == task]["metrics"]
-    parts = [f"<h2>{html.escape(task)}</h2>"]
-    if reference:
-        parts.append(f'<p class="note">Follows {html.escape(reference)}.</p>')
-    if baseline:
-        parts.append(
-            f'<p class="note">Baseline of the metrics that switch components off (the same for every explainer): '
-            f"segments of the model input are filled with <b>{html.escape(baseline.baseline)}</b> "
-            f"({html.escape(baseline.why)}); sources are removed.</p>"
-        )
-    parts.append(_validity(task, validity))
+    parts.append(
+        '<p class="note">Per score: mean over instances [95% interval: Wilson for rates, BCa bootstrap otherwise] '
+        "and the group letters of the ranking on paired instances (Friedman, then Nemenyi; explainers sharing a "
+        "letter are not significantly different; green: the best group).</p>"
+    )
     parts.append(_table(head, body))
-    notes = []
-    if len(used):
-        notes.append(f"Overall rank: mean rank over {html.escape(str(used.iloc[0]).replace(';', ', '))}")
-        if left_out:
-            notes.append("left out of it: " + html.escape("; ".join(left_out)))
-    elif left_out:
-        notes.append(f"No overall rank: {NO_OVERALL}; " + html.escape("; ".join(left_out)))
+    notes = _score_notes(task, scores, tables, valueless, by_metric)
     if notes:
-        parts.append(f'<p class="note">{"; ".join(notes)}.</p>')
-    if valueless:  # a score no explainer has here: one line, not a column of empty cells
-        listed = "; ".join(html.escape(m + (f" ({note})" if note else "")) for m, note in sorted(valueless.items()))
-        parts.append(f'<p class="note">No value on this task: {listed}.</p>')
-    if unscored:  # one line, not a row of empty cells each
+        parts.append(f'<p class="note">{"<br>".join(notes)}</p>')
+    unscored = [
+        e for e in explainers if not any(by_metric[m].get(e) is not None and by_metric[m][e]["n"] for m in scores)
+    ]
+    unscored += sorted(set(costs) - set(explainers))
+    if unscored:
         by_reason: dict[str, list[str]] = {}
         for explainer in unscored:
-            by_reason.setdefault(costs.get((task, explainer), {}).get("note", ""), []).append(explainer)
+            by_reason.setdefault(costs.get(explainer, {}).get("note", ""), []).append(explainer)
         listed = "; ".join(
             html.escape(", ".join(names)) + (f" ({html.escape(reason)})" if reason else "")
             for reason, names in by_reason.items()
         )
         parts.append(f'<p class="note">No score on this task: {listed}.</p>')
+    diagrams = [
+        _figure(figures, key, f"{m}, {FAMILY_NAMES.get(f, f)}: mean rank over the paired instances")
+        for m in scores
+        for f in task_verdicts or [""]
+        if (key := f"cd:{task}:{f}:{m}") in figures
+    ]
+    if diagrams:
+        parts.append("<details><summary>Critical-difference diagram of each primary score</summary>")
+        parts += [*diagrams, "</details>"]
+    for family in task_verdicts:
+        parts.append(
+            _figure(
+                figures,
+                f"cost:{task}:{family}",
+                f"{FAMILY_NAMES.get(family, family).capitalize()}: overall scaled rank against cost per "
+                "explanation; red: the Pareto front.",
+            )
+        )
     if folded:
         detail_rows = []
         for metric in folded:
-            spec = resolve_spec(metric, specs)
             for explainer, row in sorted(by_metric[metric].items()):
                 detail_rows.append(
                     f"<tr><td>{html.escape(explainer)}</td><td>{html.escape(metric)}</td>"
-                    f"<td>{spec.role}</td>{_value_cell(row, False)}<td>{row['n']}</td></tr>"
+                    f"<td>{html.escape(row['status'])}</td>{_value_cell(row)}<td>{row['n']}</td></tr>"
                 )
         parts.append(
-            "<details><summary>References and diagnostics ("
-            + str(len(folded))
-            + " values)</summary>"
-            + _table(["explainer", "value", "role", "mean [95% CI]", "n"], detail_rows)
+            f"<details><summary>References and diagnostics ({len(folded)} values)</summary>"
+            + _table(["explainer", "value", "read as", "mean [95% interval]", "n"], detail_rows)
             + "</details>"
         )
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
+
+
+def _score_notes(
+    task: str, scores: Sequence[str], tables: Tables, valueless: Sequence[str], by_metric: Mapping[str, Any]
+) -> list[str]:
+    notes = []
+    for metric in scores:
+        for (t, m, family), c in tables.comparisons.items():
+            if t != task or m != metric:
+                continue
+            text = (
+                f"{html.escape(metric)}, {html.escape(FAMILY_NAMES.get(family, family))}: {len(c.explainers)} "
+                f"explainers ranked on {c.n_blocks} instances ({_test_words(c)})"
+            )
+            if c.left_out:
+                text += "; not ranked: " + html.escape(
+                    "; ".join(f"{e} ({why})" for e, why in sorted(c.left_out.items()))
+                )
+            notes.append(text + ".")
+    for metric in valueless:
+        note = next((r["note"] for r in by_metric[metric].values() if r["note"]), "")
+        notes.append(
+            f"No value on this task: {html.escape(metric)}" + (f" ({html.escape(note)})" if note else "") + "."
+        )
+    return notes
 
 
 def to_html(
-    table: pd.DataFrame,
-    overall: pd.DataFrame,
+    tables: Tables,
     specs: Mapping[str, ValueSpec],
     run_info: RunInfo | None = None,
     validity: Mapping[str, TaskValidity] | None = None,
-    costs: pd.DataFrame | None = None,
+    figures: Mapping[str, str] | None = None,
     title: str = "AudioX-Bench leaderboard",
 ) -> str:
-    """The leaderboard page. Everything (style, sorting script, data) is inline; the page references no
-    external URL.
+    """The leaderboard page. Everything (style, sorting script, data, figures) is inline; the page
+    references no external URL.
 
     Parameters
     ----------
-    table : pd.DataFrame
-        The long leaderboard (:func:`~audiox_bench.results.tables.leaderboard`).
-    overall : pd.DataFrame
-        Overall ranks (:func:`~audiox_bench.results.tables.overall_ranks`).
+    tables : Tables
+        The run's tables (:func:`~audiox_bench.results.tables.build_tables`).
     specs : mapping of value name to ValueSpec
-    run_info : mapping, optional
-        ``run.json`` (provenance, metric descriptions, task references).
+    run_info : RunInfo, optional
+        ``run.json`` (provenance, metric descriptions, task references and baselines).
     validity : mapping, optional
-        ``validity.json``.
-    costs : pd.DataFrame, optional
-        Cost per explanation (:func:`~audiox_bench.results.tables.cost_table`).
+        ``validity.json`` per task.
+    figures : mapping of str to str, optional
+        Inline SVG figures by key (:func:`~audiox_bench.results.publish.figures_of`).
     """
     info = run_info or RunInfo(PlannedRun((), (), (), 0, 1, 0))
-    cost_rows = {} if costs is None else {(r["task"], r["explainer"]): r for r in costs.to_dict("records")}
-    left_out = left_out_of_overall(table, specs)
-    references, baselines = info.task_references, info.task_baselines
+    figures = figures or {}
     sections = [
-        _task_section(
-            cost_rows,
-            task,
-            rows,
-            overall,
-            specs,
-            validity or {},
-            left_out.get(task, []),
-            references.get(task, ""),
-            baselines.get(task),
-        )
-        for task, rows in table.groupby("task", sort=True)
+        _task_section(task, rows, tables, specs, info, validity or {}, figures)
+        for task, rows in tables.leaderboard.groupby("task", sort=True)
     ]
-    descriptions = info.metric_descriptions
-    notes = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in sorted(descriptions.items()))
+    descriptions = "".join(
+        f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in sorted(info.metric_descriptions.items())
+    )
     provenance = (
         {k: v for k, v in info.to_dict().items() if k in ("spec", "git", "versions", "python", "platform", "device")}
         if run_info is not None
@@ -273,18 +424,20 @@ def to_html(
         f"<title>{html.escape(title)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        '<p class="note">Per task: one row per explainer, one column per score (mean over instances and its 95% '
-        "percentile-bootstrap CI; the best is highlighted, a < marks a score significantly below the best's, paired "
-        "Wilcoxon test with Holm's correction). Cost: per explanation, as if it ran alone. Click a column header to "
-        "sort. References (bounds to "
-        "read scores against) and diagnostics are not ranked; they are folded away below each table.</p>",
+        _verdict_section(tables),
+        '<p class="note">Explainers are compared on paired instances, as Demšar (JMLR 2006) taught: ranked '
+        "within each instance, a Friedman test over their mean ranks, then a post-hoc test; only a test marks "
+        "a difference. Cost: per explanation, as if it ran alone. Click a column header to sort. References "
+        "(bounds to read scores against) and diagnostics are not ranked; they are folded away below each "
+        "table.</p>",
         *sections,
     ]
-    if notes:
-        parts.append(f'<h2>Metrics</h2><ul class="note">{notes}</ul>')
-    rules = info.weight_rules
-    if rules:
-        listed = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in sorted(rules.items()))
+    if descriptions:
+        parts.append(f'<h2>Metrics</h2><ul class="note">{descriptions}</ul>')
+    if info.weight_rules:
+        listed = "".join(
+            f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in sorted(info.weight_rules.items())
+        )
         parts.append(f'<h2>How explainers read their weights</h2><ul class="note">{listed}</ul>')
     if provenance:
         parts.append(
@@ -293,4 +446,4 @@ def to_html(
             + "</pre>"
         )
     parts += [f"<script>{_SCRIPT}</script>", "</body></html>"]
-    return "\n".join(parts) + "\n"
+    return "\n".join(p for p in parts if p) + "\n"

@@ -36,7 +36,8 @@ RUN = "run.json"
 VALIDITY = "validity.json"
 LEADERBOARD = "leaderboard.csv"
 GROUP_RECORDS = "group_metrics.jsonl"  # derived from the records, rewritten whole at the end of a run
-TABLES = ("leaderboard.csv", "overall.csv", "costs.csv", "leaderboard.md", "leaderboard.html")
+TABLES = ("leaderboard.csv", "overall.csv", "tests.csv", "costs.csv", "leaderboard.md", "leaderboard.html")
+FIGURES = "figures"  # PNGs of the page's figures
 
 
 def safe_file_name(text: str) -> str:
@@ -111,6 +112,7 @@ class RunStore:
             for name in (RUN, RECORDS, COMPRESSED_RECORDS, GROUP_RECORDS, VALIDITY, *TABLES):
                 (self.path / name).unlink(missing_ok=True)
             shutil.rmtree(self.path / "models", ignore_errors=True)
+            shutil.rmtree(self.path / FIGURES, ignore_errors=True)
         self._truncate_torn_tail()
 
     def existing_info(self) -> RunInfo | None:

@@ -1,5 +1,6 @@
-"""The short summary ``audiox run`` prints: per task, the overall rank and the primary scores of each
-explainer with its cost, why anything did not apply or was undefined, and the failures."""
+"""The short summary ``audiox run`` prints: per task, the overall verdict and the primary scores of each
+explainer (mean and group letters) with its cost, why anything did not apply or was not ranked, and the
+failures; then the verdict across tasks."""
 
 from __future__ import annotations
 
@@ -7,20 +8,21 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from audiox_bench.core.data import ValueSpec
 from audiox_bench.core.documents import TaskValidity
 from audiox_bench.core.records import Record
-from audiox_bench.results.tables import NO_OVERALL, cost_table, left_out_of_overall, resolve_spec
+from audiox_bench.results.ranking import ALL_TASKS
+from audiox_bench.results.tables import FAMILY_NAMES, Tables
+from audiox_bench.results.values import resolve_spec
 
 
-def _mean_ci(row: Mapping[str, Any]) -> str:
+def _mean_group(row: Mapping[str, Any]) -> str:
     if row["n"] == 0:
         return "-"
-    mark = {"<": " <", "=": ""}.get(row.get("vs_best") or "", "")
-    return f"{row['mean']:.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]{mark}"
+    group = f" {row['group']}" if row["group"] else ""
+    return f"{row['mean']:.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]{group}"
 
 
 def failure_summary(records: Sequence[Record]) -> list[str]:
@@ -37,32 +39,35 @@ def failure_summary(records: Sequence[Record]) -> list[str]:
 
 def task_summary(
     task: str,
-    table: pd.DataFrame,
-    overall: pd.DataFrame,
+    tables: Tables,
     specs: Mapping[str, ValueSpec],
     records: Sequence[Record],
     validity: Mapping[str, TaskValidity],
 ) -> str:
     """The summary of one task (a small table and notes)."""
-    rows = table[table["task"] == task]
+    rows = tables.leaderboard[tables.leaderboard["task"] == task]
     primary = sorted(m for m in rows["metric"].unique() if resolve_spec(m, specs).primary)
-    valued = set(rows[rows["n"] > 0]["metric"])
-    columns = [m for m in primary if m in valued]  # a score without a value here: its reason, not a column of "-"
-    ranks = overall[overall["task"] == task].set_index("explainer")["overall_rank"].to_dict()
-    lines = []
-    costs = {r["explainer"]: r for r in cost_table([r for r in records if r.task == task]).to_dict("records")}
+    columns = [m for m in primary if (rows[rows["metric"] == m]["n"] > 0).any()]
+    verdicts = {f: v for (t, f), v in tables.verdicts.items() if t == task}
+    order = [e for v in verdicts.values() for e in v.explainers]
+    costs = {r["explainer"]: r for r in tables.costs[tables.costs["task"] == task].to_dict("records")}
     by_cell = {(r["explainer"], r["metric"]): r for r in rows.to_dict("records")}
-    for explainer in sorted(
-        rows["explainer"].unique(), key=lambda e: (pd.isna(ranks.get(e, np.nan)), ranks.get(e, 0), e)
-    ):
-        line: dict[str, Any] = {"explainer": explainer}
-        if ranks:  # a task without an overall rank gets no column of blanks
-            line = {"rank": "" if pd.isna(ranks.get(explainer, np.nan)) else int(ranks[explainer]), **line}
+    lines = []
+    for explainer in order + sorted(set(rows["explainer"]) - set(order)):
+        line: dict[str, Any] = {}
+        if verdicts:
+            verdict = tables.verdict_of(task, explainer)
+            ranked = verdict.row_of(explainer) if verdict else None
+            if any(verdicts):  # explainers of several kinds, each kind with its own verdict
+                line["kind"] = FAMILY_NAMES.get(verdict.family, verdict.family) if verdict else ""
+            line["rank"] = ranked["position"] if ranked else ""
+            line["overall"] = f"{ranked['mean_rank']:.2f} {ranked['group']}" if ranked else ""
+        line["explainer"] = explainer
         for metric in columns:
             cell = by_cell.get((explainer, metric))
-            line[metric] = _mean_ci(cell) if cell is not None else "-"
+            line[metric] = _mean_group(cell) if cell is not None else "-"
         cost = costs.get(explainer)
-        measured = cost is not None and cost["n"] > 0  # not applicable everywhere: nothing was run
+        measured = cost is not None and cost["n"] > 0
         line["s/expl"] = f"{cost['seconds']:.3g}" if measured else "-"
         line["calls/expl"] = f"{cost['model_calls']:.0f}" if measured else "-"
         lines.append(line)
@@ -71,31 +76,40 @@ def task_summary(
     header = f"{task}: {n_examples} examples, model {'valid' if entry is None or entry.passed else 'INVALID'}"
     text = [header, pd.DataFrame(lines).to_string(index=False)] if lines else [header]
     notes = []
-    for (explainer, _), note in sorted(
-        {
-            (r["explainer"], r["note"]): r["note"]
-            for r in rows.to_dict("records")
-            if r["note"] and r["metric"] in (*primary, "(not applicable)", "(all failed)")
-        }.items()
-    ):
-        notes.append(f"  {explainer}: {note}")
-    left_out = left_out_of_overall(table, specs).get(task)
-    if left_out and ranks:
-        notes.append("  overall rank leaves out " + "; ".join(left_out))
-    elif left_out:
-        notes.append(f"  no overall rank: {NO_OVERALL}; " + "; ".join(left_out))
+    for explainer, cost in sorted(costs.items()):
+        if cost["note"]:
+            notes.append(f"  {explainer}: {cost['note']}")
+    for row in rows.to_dict("records"):  # a primary score without any value: why
+        if row["metric"] in primary and row["n"] == 0 and row["n_skipped"] > 0 and row["note"]:
+            notes.append(f"  {row['explainer']}: {row['note']}")
+    for (t, metric, _), comparison in sorted(tables.comparisons.items()):
+        if t == task and metric in columns:
+            for explainer, why in sorted(comparison.left_out.items()):
+                notes.append(f"  {explainer}: {metric} not ranked: {why}")
+    if verdicts:
+        notes.append(
+            "  overall: mean scaled rank over the primary scores (0 = best); a letter shared = not significantly "
+            "different"
+        )
     return "\n".join(text + list(dict.fromkeys(notes)))
 
 
 def run_summary(
-    table: pd.DataFrame,
-    overall: pd.DataFrame,
+    tables: Tables,
     specs: Mapping[str, ValueSpec],
     records: Sequence[Record],
     validity: Mapping[str, TaskValidity],
 ) -> str:
-    """Every task's summary, then the failures; ``<`` marks a score significantly below the best."""
-    parts = [task_summary(task, table, overall, specs, records, validity) for task in sorted(table["task"].unique())]
+    """Every task's summary, the verdict across tasks, then the failures."""
+    tasks = sorted(tables.leaderboard["task"].unique())
+    parts = [task_summary(task, tables, specs, records, validity) for task in tasks]
+    for (task, family), combined in tables.verdicts.items():
+        if task == ALL_TASKS:
+            ranked = ", ".join(
+                f"{e} {m:.2f} {g}" for e, m, g in zip(combined.explainers, combined.mean_ranks, combined.groups)
+            )
+            kind = FAMILY_NAMES.get(family, family)
+            parts.append(f"{kind}, across {combined.n_blocks} tasks (mean rank over tasks, group): {ranked}")
     failures = failure_summary(records)
     counts = Counter("failed" if r.error else "n/a" if r.not_applicable else "ok" for r in records)
     parts.append(

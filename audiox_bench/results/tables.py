@@ -1,242 +1,220 @@
-"""Records -> tables: the leaderboard (mean, 95% bootstrap CI, n and rank per task x explainer x metric
-value), the overall ranks, and the cost table.
+"""Records -> the tables of a run: the leaderboard (per task x explainer x value: mean, interval, n, and
+for scores the mean rank over paired instances, its interval and group), the overall verdicts (per task and
+across tasks), the tests behind every ranking, and the cost table.
 
-How a value is read follows its metric's declaration (:class:`~audiox_bench.core.interfaces.ValueSpec`):
-scores are ranked, references (e.g. the norm oracle of ``label_flip``) and diagnostics (layer curves,
-entropies, counts) are shown but not ranked. The overall rank of a task averages each explainer's
-ranks over the primary scores that every ranked explainer of the task has, and says which.
+How a value is read follows its metric's declaration (:class:`~audiox_bench.core.data.ValueSpec`): scores
+are ranked (:mod:`audiox_bench.results.ranking`), references and diagnostics are shown but not ranked, and
+a value computed once per dataset has neither an interval nor a rank (there are no instances to test).
+Intervals: Wilson's for rates (0/1 per instance), BCa bootstrap for other means
+(:mod:`audiox_bench.results.statistics`).
 """
 
 from __future__ import annotations
 
 import zlib
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from audiox_bench.core.data import ValueSpec
 from audiox_bench.core.records import GroupRow, Record
-from audiox_bench.results.statistics import SIGNIFICANCE, bootstrap_ci, holm, paired_p, tolerant_ranks
+from audiox_bench.results.ranking import ALL_TASKS, Comparison, across_tasks, compare_score, overall
+from audiox_bench.results.statistics import mean_interval, tolerant_ranks
+from audiox_bench.results.values import (
+    DATASET,
+    cell_notes,
+    cost_table,
+    metric_values,
+    resolve_spec,
+    undefined_reasons,
+)
 
 LEADERBOARD_COLUMNS = [
     "task",
     "explainer",
+    "family",
     "metric",
     "role",
     "mean",
     "ci_low",
     "ci_high",
+    "interval",
     "n",
     "rank",
-    "vs_best",
-    "p_vs_best",
+    "mean_rank",
+    "rank_low",
+    "rank_high",
+    "group",
+    "n_ranked",
+    "status",
     "n_skipped",
     "n_failed",
     "n_not_applicable",
     "note",
 ]
-OVERALL_COLUMNS = ["task", "explainer", "overall_rank", "mean_rank", "n_metrics", "metrics"]
-VALUE_COLUMNS = ["task", "explainer", "example_id", "repeat", "metric", "value"]
-MIN_OVERALL_SCORES = 2  # an overall rank over fewer scores, with others left out, is that score's rank
-NO_OVERALL = "fewer than two primary scores have a value for every explainer (read the score columns)"
-# Model inputs each explanation needed (see Record): shown, never ranked. Its wall time, which is not
-# deterministic, is in the cost table (costs.csv), not in the leaderboard.
-COST_SPECS = {"cost.model_calls": ValueSpec("cost.model_calls", "diagnostic", higher_is_better=False)}
-COST_COLUMNS = [
+OVERALL_COLUMNS = [
     "task",
+    "family",
     "explainer",
-    "n",
-    "seconds",
-    "model_calls",
-    "cache_hits",
-    "metric_seconds",
-    "n_failed",
-    "n_not_applicable",
-    "note",
+    "overall_rank",
+    "mean_scaled_rank",
+    "low",
+    "high",
+    "group",
+    "n_scores",
+    "n_blocks",
+    "scores",
 ]
+TEST_COLUMNS = [
+    "task",
+    "score",
+    "family",
+    "k",
+    "n_blocks",
+    "test",
+    "statistic",
+    "p_value",
+    "critical_difference",
+    "left_out",
+]
+RANKED = "ranked"
+PER_DATASET = "one value per dataset: no interval, no test, not ranked"
 
 
-def resolve_spec(value: str, specs: Mapping[str, ValueSpec]) -> ValueSpec:
-    """The spec of a value name: declared, else a diagnostic in its metric's direction (``a.b`` follows
-    ``a``), else a score where higher is better (values of metrics nobody declared)."""
-    if value in specs:
-        return specs[value]
-    if value.startswith("("):  # "(all failed)", "(not applicable)": rows that only carry counts and reasons
-        return ValueSpec(value, "diagnostic")
-    if value in COST_SPECS:
-        return COST_SPECS[value]
-    parent = specs.get(value.split(".", 1)[0])
-    if parent is not None:
-        return ValueSpec(value, "diagnostic", parent.higher_is_better)
-    return ValueSpec(value, "score", True, primary="." not in value)
+FAMILY_NAMES = {"source": "sources", "segmentation": "segments", "any": "other components", "": "all"}
 
 
-def metric_values(records: Iterable[Record], group_rows: Iterable[GroupRow] = ()) -> pd.DataFrame:
-    """One row per (record or group row, metric value): columns task, explainer, example_id, repeat,
-    metric, value; plus the model inputs of each successful explanation (``cost.model_calls``).
+@dataclass
+class Tables:
+    """Every table of a run, and the comparisons behind them (for figures and pages).
 
-    Values that are None (metric undefined for the instance) are kept as NaN; failed records
-    contribute no rows. A group row about all repeats of an example has ``repeat`` -1.
+    Attributes
+    ----------
+    leaderboard, overall, tests, costs : pd.DataFrame
+    comparisons : mapping of (task, score, family) to Comparison
+        Explainers are compared with those producing the same kind of components (``families``).
+    verdicts : mapping of (task, family) to Comparison
+        The overall verdict per task and family, and ``("(all tasks)", family)`` across tasks.
     """
-    rows = []
-    for source in (*records, *group_rows):
-        if isinstance(source, Record) and source.error:
-            continue
-        repeat = -1 if source.repeat is None else int(source.repeat)
-        cell = (source.task, source.explainer, source.example_id, repeat)
-        for metric, value in source.metrics.items():
-            rows.append((*cell, metric, np.nan if value is None else float(value)))
-        if isinstance(source, Record) and source.ok:
-            rows.append((*cell, "cost.model_calls", float(source.n_model_calls)))
-    return pd.DataFrame(rows, columns=VALUE_COLUMNS)
+
+    leaderboard: pd.DataFrame
+    overall: pd.DataFrame
+    tests: pd.DataFrame
+    costs: pd.DataFrame
+    comparisons: dict[tuple[str, str, str], Comparison] = field(default_factory=dict)
+    verdicts: dict[tuple[str, str], Comparison] = field(default_factory=dict)
+
+    def comparison_of(self, task: str, score: str, explainer: str) -> Comparison | None:
+        """The comparison of ``score`` on ``task`` that ranks (or left out) ``explainer``."""
+        for (t, s, _), c in self.comparisons.items():
+            if t == task and s == score and (explainer in c.explainers or explainer in c.left_out):
+                return c
+        return None
+
+    def verdict_of(self, task: str, explainer: str) -> Comparison | None:
+        """The verdict of ``task`` (or ``(all tasks)``) that ranks ``explainer``."""
+        return next((v for (t, _), v in self.verdicts.items() if t == task and explainer in v.explainers), None)
 
 
-def cost_table(records: Sequence[Record]) -> pd.DataFrame:
-    """Per task x explainer: what an explanation cost (means over its successful records, each as if it
-    had run alone: seconds, model inputs needed, of them answered by the cache, seconds of metrics), and
-    how many items failed or did not apply, with the most common reason."""
-    notes = cell_notes(records)
-    cells: dict[tuple[str, str], list[Record]] = defaultdict(list)
-    for record in records:
-        cells[(record.task, record.explainer)].append(record)
-    rows = []
-    for (task, explainer), group in sorted(cells.items()):
-        ok = [r for r in group if r.ok]
-
-        def mean(values: list[float], ok: list[Record] = ok) -> float:
-            return float(np.mean(values)) if ok else np.nan
-
-        rows.append(
-            {
-                "task": task,
-                "explainer": explainer,
-                "n": len(ok),
-                "seconds": mean([r.seconds for r in ok]),
-                "model_calls": mean([r.n_model_calls for r in ok]),
-                "cache_hits": mean([r.n_cache_hits for r in ok]),
-                "metric_seconds": mean([sum(r.metric_seconds.values()) for r in ok]),
-                "n_failed": sum(1 for r in group if r.error),
-                "n_not_applicable": sum(1 for r in group if r.not_applicable),
-                "note": notes.get((task, explainer), ""),
-            }
-        )
-    return pd.DataFrame(rows, columns=COST_COLUMNS)
+def instance_frame(values: pd.DataFrame) -> pd.DataFrame:
+    """Per-instance values of one (task, metric): rows (example_id, repeat), one column per explainer."""
+    return values.pivot_table(
+        index=["example_id", "repeat"], columns="explainer", values="value", aggfunc="first", dropna=False
+    )
 
 
-def _count_cells(records: Iterable[Record]) -> dict[tuple[str, str], int]:
-    """Number of records per (task, explainer)."""
-    counts: dict[tuple[str, str], int] = {}
-    for record in records:
-        counts[(record.task, record.explainer)] = counts.get((record.task, record.explainer), 0) + 1
-    return counts
-
-
-def _most_common(reasons: list[str]) -> str:
-    return Counter(reasons).most_common(1)[0][0]
-
-
-def cell_notes(records: Sequence[Record]) -> dict[tuple[str, str], str]:
-    """Per (task, explainer): how many items failed or did not apply, and why (the most common reason)."""
-    failed: dict[tuple[str, str], list[str]] = defaultdict(list)
-    not_applicable: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for record in records:
-        if record.error:
-            failed[(record.task, record.explainer)].append(record.error)
-        elif record.not_applicable:
-            not_applicable[(record.task, record.explainer)].append(record.not_applicable)
-    notes = {}
-    for cell in set(failed) | set(not_applicable):
-        parts = []
-        if failed[cell]:
-            parts.append(f"{len(failed[cell])} failed: {_most_common(failed[cell])}")
-        if not_applicable[cell]:
-            parts.append(f"{len(not_applicable[cell])} not applicable: {_most_common(not_applicable[cell])}")
-        notes[cell] = "; ".join(parts)
-    return notes
-
-
-def undefined_reasons(records: Sequence[Record]) -> dict[tuple[str, str, str], str]:
-    """Per (task, explainer, metric): the most common reason its value was undefined."""
-    reasons: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for record in records:
-        for metric, why in record.metric_notes.items():
-            reasons[(record.task, record.explainer, metric)].append(why)
-    return {key: _most_common(why) for key, why in reasons.items()}
-
-
-def versus_best(table: pd.DataFrame, values: pd.DataFrame) -> tuple[list[str | None], list[float]]:
-    """For every ranked row: ``best``, ``=`` (not significantly different from the best) or ``<``
-    (significantly worse), and the Holm-adjusted p-value of a paired Wilcoxon test against the best on
-    their common instances. Dataset-level values (no instances) and per-instance values without common
-    instances are told apart by their 95% CIs (overlapping: ``=``); a row of fewer than two values is
-    never marked worse (one value has no spread to tell noise from a difference)."""
-    marks: list[str | None] = [None] * len(table)
-    p_values: list[float] = [np.nan] * len(table)
-    by_key = {
-        key: group.set_index(["example_id", "repeat"])["value"].dropna()
-        for key, group in values.groupby(["task", "explainer", "metric"])
-    }
-    for (task, metric), group in table[table["rank"].notna()].groupby(["task", "metric"]):
-        best = group[group["rank"] == group["rank"].min()]
-        best_row = best.iloc[0]
-        tests = []
-        for position, row in group.iterrows():
-            if row["rank"] == best_row["rank"]:
-                marks[position] = "best"
-                continue
-            a = by_key.get((task, best_row["explainer"], metric), pd.Series(dtype=float))
-            b = by_key.get((task, row["explainer"], metric), pd.Series(dtype=float))
-            common = a.index.intersection(b.index)
-            dataset_level = -1 in common.get_level_values("repeat")
-            if len(common) >= 2 and not dataset_level:
-                tests.append((position, paired_p(a[common].to_numpy(), b[common].to_numpy())))
-            elif not dataset_level and min(row["n"], best_row["n"]) < 2:
-                marks[position] = "="
-            else:
-                overlap = row["ci_high"] >= best_row["ci_low"] and row["ci_low"] <= best_row["ci_high"]
-                marks[position] = "=" if overlap else "<"
-        if tests:
-            adjusted = holm([p for _, p in tests])
-            for (position, _), p in zip(tests, adjusted):
-                p_values[position] = p
-                marks[position] = "<" if p < SIGNIFICANCE else "="
-    return marks, p_values
-
-
-def leaderboard(
-    records: Sequence[Record], specs: Mapping[str, ValueSpec], group_rows: Sequence[GroupRow] = ()
-) -> pd.DataFrame:
-    """The leaderboard of a run.
+def build_tables(
+    records: Sequence[Record],
+    specs: Mapping[str, ValueSpec],
+    group_rows: Sequence[GroupRow] = (),
+    families: Mapping[str, str] | None = None,
+) -> Tables:
+    """The tables of a run.
 
     Parameters
     ----------
-    records : sequence of Record
+    records, group_rows :
+        The run's records and group-metric rows.
     specs : mapping of value name to ValueSpec
-        How each value is read (see :func:`resolve_spec` for names not in it).
-    group_rows : sequence of GroupRow
-        Values of group metrics and dataset summaries.
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns ``task, explainer, metric, role, mean, ci_low, ci_high, n, rank, vs_best, p_vs_best,
-        n_skipped, n_failed, n_not_applicable, note``. ``rank`` is 1 for the best explainer of a task on
-        a score, means within float tolerance share a rank, and references and diagnostics get none;
-        ``vs_best`` marks rows significantly worse than the best (``<``) or not (``=``); ``note`` says
-        why items failed, did not apply, or left a value undefined.
+        How each value is read (see :func:`~audiox_bench.results.values.resolve_spec`).
+    families : mapping of explainer to family, optional
+        ``source`` or ``segmentation`` per explainer (``run.json``): explainers are ranked against those of
+        their family only, and the verdicts are given per family (which explainer to use for which kind of
+        component). Without it every explainer is one family.
     """
+    families = families or {}
     values = metric_values(records, group_rows)
-    failed_counts = _count_cells(r for r in records if r.error)
-    na_counts = _count_cells(r for r in records if r.not_applicable)
+    values["family"] = values["explainer"].map(lambda e: families.get(e, ""))
+    comparisons: dict[tuple[str, str, str], Comparison] = {}
+    for (task, metric, family), group in values.groupby(["task", "metric", "family"], sort=True):
+        spec = resolve_spec(metric, specs)
+        if spec.role != "score" or (group["example_id"] == DATASET).any():
+            continue
+        comparison = compare_score(task, metric, instance_frame(group), spec.higher_is_better, family)
+        if comparison is not None:
+            comparisons[(task, metric, family)] = comparison
+    verdicts = _verdicts(values, specs)
+    tables = Tables(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), cost_table(records), comparisons, verdicts)
+    tables.leaderboard = _leaderboard(records, values, specs, tables, families)
+    tables.overall = _overall_table(verdicts, values, specs)
+    tables.tests = _tests_table(comparisons, verdicts)
+    return tables
+
+
+def _verdicts(values: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> dict[tuple[str, str], Comparison]:
+    verdicts: dict[tuple[str, str], Comparison] = {}
+    for (task, family), rows in values.groupby(["task", "family"], sort=True):
+        primary = {
+            metric: (instance_frame(group), resolve_spec(metric, specs).higher_is_better)
+            for metric, group in rows.groupby("metric", sort=True)
+            if resolve_spec(metric, specs).primary and not (group["example_id"] == DATASET).any()
+        }
+        verdict = overall(task, primary, family)
+        if verdict is not None:
+            verdicts[(task, family)] = verdict
+    for family in sorted({f for _, f in verdicts}):
+        combined = across_tasks([v for (_, f), v in verdicts.items() if f == family], family)
+        if combined is not None:
+            verdicts[(ALL_TASKS, family)] = combined
+    return verdicts
+
+
+def _leaderboard(
+    records: Sequence[Record],
+    values: pd.DataFrame,
+    specs: Mapping[str, ValueSpec],
+    tables: Tables,
+    families: Mapping[str, str],
+) -> pd.DataFrame:
     notes, reasons = cell_notes(records), undefined_reasons(records)
+    failed = _counts(r for r in records if r.error)
+    not_applicable = _counts(r for r in records if r.not_applicable)
     rows = []
     for (task, explainer, metric), group in values.groupby(["task", "explainer", "metric"], sort=True):
+        spec = resolve_spec(metric, specs)
         present = group["value"].dropna().to_numpy()
-        low, high = bootstrap_ci(present, zlib.crc32(f"{task}|{explainer}|{metric}".encode()))
+        per_dataset = (group["example_id"] == DATASET).any()
+        interval = mean_interval(present, zlib.crc32(f"{task}|{explainer}|{metric}".encode()))
+        if per_dataset:
+            interval = type(interval)(np.nan, np.nan, "none")
         skipped = int(group["value"].isna().sum())
         why = reasons.get((task, explainer, metric.split(".", 1)[0]))
+        comparison = tables.comparison_of(task, metric, explainer)
+        ranked = comparison.row_of(explainer) if comparison is not None else None
+        if spec.role != "score":
+            status = f"{spec.role}: not ranked"
+        elif per_dataset:
+            status = PER_DATASET
+        elif ranked is not None:
+            status = RANKED
+        elif comparison is not None and explainer in comparison.left_out:
+            status = f"not ranked: {comparison.left_out[explainer]}"
+        elif len(present) == 0:
+            status = "no value"
+        else:
+            status = "not ranked: no other explainer to compare with"
         note = "; ".join(
             n for n in (notes.get((task, explainer)), f"{skipped} undefined: {why}" if skipped and why else None) if n
         )
@@ -244,100 +222,122 @@ def leaderboard(
             {
                 "task": task,
                 "explainer": explainer,
+                "family": FAMILY_NAMES.get(group["family"].iloc[0], group["family"].iloc[0]),
                 "metric": metric,
-                "role": resolve_spec(metric, specs).role,
+                "role": spec.role,
                 "mean": float(present.mean()) if len(present) else np.nan,
-                "ci_low": low,
-                "ci_high": high,
+                "ci_low": interval.low,
+                "ci_high": interval.high,
+                "interval": interval.method,
                 "n": len(present),
+                "mean_rank": ranked["mean_rank"] if ranked else np.nan,
+                "rank_low": ranked["rank_low"] if ranked else np.nan,
+                "rank_high": ranked["rank_high"] if ranked else np.nan,
+                "group": ranked["group"] if ranked else "",
+                "n_ranked": comparison.n_blocks if ranked else 0,
+                "status": status,
                 "n_skipped": skipped,
-                "n_failed": failed_counts.get((task, explainer), 0),
-                "n_not_applicable": na_counts.get((task, explainer), 0),
+                "n_failed": failed.get((task, explainer), 0),
+                "n_not_applicable": not_applicable.get((task, explainer), 0),
                 "note": note,
             }
         )
-    # Cells without any value still appear, so failures and N/A are visible with their reasons.
-    seen = {(r["task"], r["explainer"]) for r in rows}
-    for cell in sorted(set(failed_counts) | set(na_counts)):
-        if cell not in seen:
-            failed, na = failed_counts.get(cell, 0), na_counts.get(cell, 0)
+    seen = {(row["task"], row["explainer"]) for row in rows}
+    for cell in sorted((set(failed) | set(not_applicable)) - seen):  # no value at all: say why, in one row
+        n_failed, n_na = failed.get(cell, 0), not_applicable.get(cell, 0)
+        rows.append(
+            {
+                "task": cell[0],
+                "explainer": cell[1],
+                "family": FAMILY_NAMES.get(families.get(cell[1], ""), ""),
+                "metric": "(all failed)" if n_failed else "(not applicable)",
+                "role": "",
+                "mean": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "interval": "none",
+                "n": 0,
+                "mean_rank": np.nan,
+                "rank_low": np.nan,
+                "rank_high": np.nan,
+                "group": "",
+                "n_ranked": 0,
+                "status": "failed" if n_failed else "not applicable",
+                "n_skipped": 0,
+                "n_failed": n_failed,
+                "n_not_applicable": n_na,
+                "note": notes.get(cell, ""),
+            }
+        )
+    table = pd.DataFrame(rows, columns=[c for c in LEADERBOARD_COLUMNS if c != "rank"])
+    table["rank"] = pd.Series(np.nan, index=table.index, dtype=float)
+    for _, group in table.groupby(["task", "metric", "family"]):
+        ranked_rows = group[group["status"] == RANKED]
+        if len(ranked_rows):
+            table.loc[ranked_rows.index, "rank"] = tolerant_ranks(ranked_rows["mean_rank"], higher_is_better=False)
+    table["rank"] = table["rank"].astype("Int64")
+    table["n_ranked"] = table["n_ranked"].astype(int)
+    order = ["task", "metric", "family", "rank", "explainer"]
+    return table[LEADERBOARD_COLUMNS].sort_values(order).reset_index(drop=True)
+
+
+def _counts(records) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for record in records:
+        counts[(record.task, record.explainer)] = counts.get((record.task, record.explainer), 0) + 1
+    return counts
+
+
+def _overall_table(
+    verdicts: Mapping[tuple[str, str], Comparison], values: pd.DataFrame, specs: Mapping[str, ValueSpec]
+) -> pd.DataFrame:
+    rows = []
+    for (task, family), verdict in verdicts.items():
+        task_rows = values[values["task"] == task]
+        across = task == ALL_TASKS
+        for i, explainer in enumerate(verdict.explainers):
+            own = task_rows[(task_rows["explainer"] == explainer) & task_rows["value"].notna()]
+            scored = sorted(
+                m
+                for m in own["metric"].unique()
+                if resolve_spec(m, specs).primary and not (own[own["metric"] == m]["example_id"] == DATASET).any()
+            )
+            row = verdict.row_of(explainer)
             rows.append(
                 {
-                    "task": cell[0],
-                    "explainer": cell[1],
-                    "metric": "(all failed)" if failed else "(not applicable)",
-                    "role": "",
-                    "mean": np.nan,
-                    "ci_low": np.nan,
-                    "ci_high": np.nan,
-                    "n": 0,
-                    "n_skipped": 0,
-                    "n_failed": failed,
-                    "n_not_applicable": na,
-                    "note": notes[cell],
+                    "task": task,
+                    "family": FAMILY_NAMES.get(family, family),
+                    "explainer": explainer,
+                    "overall_rank": row["position"],
+                    "mean_scaled_rank": row["mean_rank"],
+                    "low": row["rank_low"],
+                    "high": row["rank_high"],
+                    "group": row["group"],
+                    "n_scores": verdict.coverage[i] if across else len(scored),
+                    "n_blocks": verdict.coverage[i],
+                    "scores": "(tasks)" if across else ";".join(scored),
                 }
             )
-    table = pd.DataFrame(rows, columns=[c for c in LEADERBOARD_COLUMNS if c not in ("rank", "vs_best", "p_vs_best")])
-    table["rank"] = np.nan
-    for (_, metric), group in table.groupby(["task", "metric"]):
-        spec = resolve_spec(metric, specs)
-        if spec.role == "score":
-            table.loc[group.index, "rank"] = tolerant_ranks(group["mean"], spec.higher_is_better)
-    table["rank"] = table["rank"].astype("Int64")
-    table["vs_best"], table["p_vs_best"] = versus_best(table, values)
-    return table[LEADERBOARD_COLUMNS].sort_values(["task", "metric", "rank", "explainer"]).reset_index(drop=True)
+    return pd.DataFrame(rows, columns=OVERALL_COLUMNS)
 
 
-def overall_ranks(table: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> pd.DataFrame:
-    """Overall rank per task: explainers ordered by their mean rank over the primary scores that every
-    ranked explainer of the task has (``metrics`` names them). An explainer is ranked if it has a value
-    on at least one primary score; ties share the lower overall rank. A task gets no overall rank when
-    it would rest on one score while others are left out (it would repeat that score's rank under a
-    name that claims more, e.g. the randomization check alone where top-k has no truth for some).
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns ``task, explainer, overall_rank, mean_rank, n_metrics, metrics``.
-    """
-    primary = table[np.array([resolve_spec(m, specs).primary for m in table["metric"]], dtype=bool) & (table["n"] > 0)]
-    parts = []
-    for task, rows in primary.groupby("task", sort=True):
-        per_explainer = rows.groupby("explainer")["metric"].apply(set)
-        common = sorted(set.intersection(*per_explainer)) if len(per_explainer) else []
-        used = rows[rows["metric"].isin(common)]
-        if used.empty or not overall_is_defined(common, set(rows["metric"])):
-            continue
-        overall = (
-            used.assign(rank=used["rank"].astype(float))
-            .groupby("explainer")["rank"]
-            .agg(mean_rank="mean", n_metrics="count")
-            .reset_index()
+def _tests_table(
+    comparisons: Mapping[tuple[str, str, str], Comparison], verdicts: Mapping[tuple[str, str], Comparison]
+) -> pd.DataFrame:
+    rows = []
+    for c in [*(comparisons[key] for key in sorted(comparisons)), *verdicts.values()]:
+        rows.append(
+            {
+                "task": c.task,
+                "score": c.score,
+                "family": FAMILY_NAMES.get(c.family, c.family),
+                "k": len(c.explainers),
+                "n_blocks": c.n_blocks,
+                "test": c.test,
+                "statistic": c.statistic,
+                "p_value": c.p_value,
+                "critical_difference": c.critical_difference,
+                "left_out": "; ".join(f"{e}: {why}" for e, why in sorted(c.left_out.items())),
+            }
         )
-        overall["task"] = task
-        overall["metrics"] = ";".join(common)
-        parts.append(overall)
-    if not parts:
-        return pd.DataFrame(columns=OVERALL_COLUMNS)
-    overall = pd.concat(parts, ignore_index=True)
-    overall["overall_rank"] = overall.groupby("task")["mean_rank"].rank(method="min").astype("Int64")
-    return overall[OVERALL_COLUMNS].sort_values(["task", "overall_rank", "explainer"]).reset_index(drop=True)
-
-
-def overall_is_defined(common: Sequence[str], every: set[str]) -> bool:
-    """Whether an overall rank over the ``common`` primary scores says more than one score's rank: it
-    does over two or more, or over the only primary score there is."""
-    return len(common) >= MIN_OVERALL_SCORES or set(common) == every
-
-
-def left_out_of_overall(table: pd.DataFrame, specs: Mapping[str, ValueSpec]) -> dict[str, list[str]]:
-    """Per task, the primary scores left out of the overall rank, each with the explainers lacking it."""
-    primary = table[np.array([resolve_spec(m, specs).primary for m in table["metric"]], dtype=bool) & (table["n"] > 0)]
-    notes: dict[str, list[str]] = {}
-    for task, rows in primary.groupby("task", sort=True):
-        explainers = set(rows["explainer"])
-        for metric, group in rows.groupby("metric", sort=True):
-            missing = sorted(explainers - set(group["explainer"]))
-            if missing:
-                notes.setdefault(task, []).append(f"{metric} (no value for {', '.join(missing)})")
-    return notes
+    return pd.DataFrame(rows, columns=TEST_COLUMNS)

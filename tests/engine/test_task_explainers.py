@@ -100,3 +100,20 @@ def test_run_json_lists_the_explainers_of_the_tasks_that_chose_them(tiny_confoun
     spec = Benchmark.build(SPEC).plan().to_dict()
     assert spec["task_explainers"] == {"twin": ["random:over=slime"]}
     assert spec["explainers"] == ["occlusion:over=slime", "random", "random:over=slime"]
+
+
+def test_a_task_runs_its_own_number_of_examples_and_a_smaller_number_is_refused(tiny_confound, tmp_path):
+    spec = replace(SPEC, task_examples={"twin": 4})
+    out = tmp_path / "run"
+    result = run_benchmark(spec, out=out, progress=False)
+    examples = {
+        name: len({r.example_id for r in result.records if r.task.split(":")[0] == name})
+        for name in ("confound", "twin")
+    }
+    assert examples == {"confound": 2, "twin": 4}
+    assert result.validity["twin"].examples.keys() == {r.example_id for r in result.records if r.task == "twin"}
+    with pytest.raises(AudioxError, match="n_examples of twin 2 here, 4 in the run"):
+        run_benchmark(SPEC, out=out, progress=False)
+    with pytest.raises(AudioxError, match="examples are given for task 'tags', which is not a task of the run"):
+        RunSpec(tasks=("confound",), task_examples={"tags": 3})
+    assert make_spec("default", n_examples=7).task_examples == {}  # a number given applies to every task

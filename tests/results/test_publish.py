@@ -10,10 +10,10 @@ import pytest
 from audiox_bench.cli import main
 from audiox_bench.engine.run_spec import RunSpec
 from audiox_bench.engine.runner import run_benchmark
-from audiox_bench.results.publish import table_texts, tables_of
+from audiox_bench.results.publish import figures_of, table_texts, tables_of
 from tests.conftest import TINY_CONFOUND_SPEC
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 PUBLISHED = [ROOT / "leaderboard", ROOT / "leaderboard" / "tags"]
@@ -22,7 +22,8 @@ PUBLISHED = [ROOT / "leaderboard", ROOT / "leaderboard" / "tags"]
 @pytest.mark.parametrize("run_dir", PUBLISHED, ids=lambda p: str(p.relative_to(ROOT)))
 def test_published_tables_rebuild_byte_for_byte_from_their_records(run_dir):
     assert (run_dir / "records.jsonl.gz").is_file() or (run_dir / "records.jsonl").is_file()
-    for name, text in table_texts(tables_of(run_dir)).items():
+    run = tables_of(run_dir)
+    for name, text in table_texts(run, figures_of(run)).items():
         assert (run_dir / name).read_text(encoding="utf-8") == text, f"{name} is stale: regenerate it"
 
 

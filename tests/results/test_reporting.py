@@ -21,7 +21,7 @@ from audiox_bench.results.compare import compare_runs
 from audiox_bench.results.html import to_html
 from audiox_bench.results.store import read_records
 from audiox_bench.results.summary import task_summary
-from audiox_bench.results.tables import leaderboard, left_out_of_overall, overall_ranks
+from audiox_bench.results.tables import build_tables
 from tests.conftest import TINY_CONFOUND_SPEC
 
 EXAMPLE_PLUGIN = str(Path(__file__).resolve().parents[2] / "examples" / "my_explainer.py")
@@ -50,72 +50,26 @@ def fake_run(path: Path, values: dict[str, list[float]]) -> Path:
     return path
 
 
-SPECS = {
-    "m1": ValueSpec("m1", primary=True),
-    "m2": ValueSpec("m2", primary=True),
-    "m3": ValueSpec("m3", primary=True),
-    "m1.sub": ValueSpec("m1.sub", "score"),
-    "m1.ref": ValueSpec("m1.ref", "reference"),
-}
+SPECS = {"m1": ValueSpec("m1", primary=True), "m2": ValueSpec("m2", primary=True), "m3": ValueSpec("m3", primary=True)}
 
 
-def test_overall_rank_is_the_rank_of_mean_ranks_over_common_primary_scores():
-    table = pd.DataFrame(
-        {
-            "task": ["t"] * 10,
-            "explainer": ["a", "b", "a", "b", "a", "b", "a", "b", "c", "c"],
-            "metric": ["m1", "m1", "m2", "m2", "m1.sub", "m1.sub", "m3", "m1.ref", "m1", "m2"],
-            "mean": [1.0, 0.5, 0.1, 0.2, 9, 0, 1, 1, 0.1, 0.0],
-            "n": [5] * 10,
-            "rank": pd.array([1, 2, 2, 1, 1, 2, 1, pd.NA, 3, 3], dtype="Int64"),
-        }
-    )
-    overall = overall_ranks(table, SPECS).set_index("explainer")
-    # m1 and m2 are the primary scores a, b and c all have: m3 (a only) is left out
-    assert overall["metrics"].unique().tolist() == ["m1;m2"]
-    assert overall["mean_rank"].to_dict() == {"a": 1.5, "b": 1.5, "c": 3.0}
-    assert overall["overall_rank"].to_dict() == {"a": 1, "b": 1, "c": 3}
-    assert left_out_of_overall(table, SPECS) == {"t": ["m3 (no value for b, c)"]}
-    # Without c's m2, only m1 is common: an "overall" rank would be m1's rank, so there is none
-    fewer = table.drop(index=9)
-    assert overall_ranks(fewer, SPECS).empty
-    assert left_out_of_overall(fewer, SPECS) == {"t": ["m2 (no value for c)", "m3 (no value for b, c)"]}
-    single = table[table["metric"] == "m1"]  # a run with one primary score: its rank is the overall rank
-    assert overall_ranks(single, SPECS)["overall_rank"].tolist() == [1, 2, 3]
-
-
-def test_the_page_says_why_a_task_has_no_overall_rank_and_drops_empty_score_columns():
+def test_the_page_opens_with_the_verdict_and_drops_empty_score_columns():
     records = [
         Record("t", e, str(i), 0, metrics={"m1": v + i, "m2": None if e == "c" else v, "m3": None})
         for e, v in (("a", 1.0), ("b", 0.0), ("c", 0.5))
         for i in range(3)
     ]
     records += [Record("t", e, "9", 0, metrics={"m3": None}) for e in "abc"]
-    table = leaderboard(records, SPECS)
-    page = to_html(table, overall_ranks(table, SPECS), SPECS, RunInfo.from_dict({"spec": {"tasks": ["t"]}}))
-    assert "No overall rank: fewer than two primary scores" in page and "m2 (no value for c)" in page
-    assert "No value on this task: m3" in page and "<th>m3" not in page and "<th>overall rank" not in page
-
-
-def test_references_and_diagnostics_are_shown_not_ranked():
-    records = [
-        Record("t", e, str(i), 0, metrics={"m1": v, "m1.sub": v, "m1.ref": v, "m1.n": v})
-        for e, v in (("a", 1.0), ("b", 0.0))
-        for i in range(3)
-    ]
-    table = leaderboard(records, SPECS).set_index(["metric", "explainer"])
-    assert table.loc[("m1", "a"), "rank"] == 1 and table.loc[("m1.sub", "b"), "rank"] == 2
-    assert table.loc[("m1.ref", "a"), "rank"] is pd.NA and table.loc[("m1.n", "a"), "rank"] is pd.NA
-    assert table.loc[("m1.ref", "a"), "mean"] == 1.0  # shown
+    page = to_html(build_tables(records, SPECS), SPECS, RunInfo.from_dict({"spec": {"tasks": ["t"]}}))
+    assert page.index("Which explainer should I use") < page.index("<h2>t</h2>")
+    assert "No value on this task: m3" in page and "<th>m3" not in page
 
 
 def test_html_page_is_self_contained_and_sortable():
     records = [Record("t", "x<script>", "e", 0, metrics={"topk_overlap": 1.0})]
     specs = {"topk_overlap": ValueSpec("topk_overlap", primary=True)}
-    table = leaderboard(records, specs)
     page = to_html(
-        table,
-        overall_ranks(table, specs),
+        build_tables(records, specs),
         specs,
         RunInfo.from_dict({"spec": {"tasks": ["t"]}, "metric_descriptions": {"topk_overlap": "d"}}),
     )
@@ -144,7 +98,7 @@ def test_compare_errors_and_csv_mode(tmp_path, capsys):
     assert main(["compare", str(a), str(b)]) == 2
     assert "share no instance" in capsys.readouterr().err
     for run in (a, b):
-        (run / "leaderboard.csv").write_text(leaderboard(read_records(run), {}).to_csv(index=False))
+        (run / "leaderboard.csv").write_text(build_tables(read_records(run), {}).leaderboard.to_csv(index=False))
     b_csv = tmp_path / "b.csv"
     b_csv.write_text((a / "leaderboard.csv").read_text().replace("0.15", "0.25"))
     assert main(["compare", str(a / "leaderboard.csv"), str(b_csv), "--format", "csv"]) == 0
@@ -294,8 +248,9 @@ def test_the_printed_summary_leaves_out_what_has_no_value():
         for i in range(3)
     ]
     records += [Record("t", "c", str(i), 0, not_applicable="no sources here") for i in range(3)]
-    table = leaderboard(records, SPECS)
-    text = task_summary("t", table, overall_ranks(table, SPECS), SPECS, records, {})
+    text = task_summary("t", build_tables(records, SPECS), SPECS, records, {})
     header = text.splitlines()[1].split()
-    assert header == ["explainer", "m1", "m2", "s/expl", "calls/expl"]  # no m3 of blanks, no rank column
-    assert "nan" not in text and "no overall rank" in text
+    # no m3 of blanks; no kind column when all explainers are of one kind
+    assert header == ["rank", "overall", "explainer", "m1", "m2", "s/expl", "calls/expl"]
+    assert "nan" not in text and "c: 3 not applicable: no sources here" in text
+    assert "a: m2 not ranked: only one explainer has values here" in text

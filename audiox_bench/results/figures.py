@@ -1,0 +1,130 @@
+"""The leaderboard's figures: critical-difference diagrams (Demšar 2006, Fig. 1) and cost against quality
+with the Pareto front. Each is returned as SVG text (inlined in the HTML page: it references no file) and
+can be written as PNG beside it. matplotlib is the ``plots`` extra; without it a figure is None and the
+page says so.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audiox_bench.results.ranking import Comparison
+from audiox_bench.results.statistics import pareto_front
+
+MAX_LABEL = 44  # characters of an explainer's SPEC shown beside a diagram
+
+
+def pyplot() -> Any | None:
+    """matplotlib's pyplot on the Agg backend, with deterministic SVG output, or None if not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    matplotlib.rcParams["svg.hashsalt"] = "audiox-bench"  # the same ids in every run
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    return plt
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= MAX_LABEL else name[: MAX_LABEL - 1] + "…"
+
+
+def _render(plt: Any, fig: Any, png: Path | None) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    if png is not None:
+        png.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(png, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # inline: no XML declaration or DOCTYPE
+
+
+def cd_diagram(comparison: Comparison, title: str, png: Path | None = None) -> str | None:
+    """A critical-difference diagram: each explainer at its mean rank (best on the left), labels half left
+    and half right, a bar joining each group no test separates, and the Nemenyi critical difference where
+    it applied."""
+    plt = pyplot()
+    k = len(comparison.explainers)
+    if plt is None or k < 2:
+        return None
+    ranks = comparison.mean_ranks
+    overall = comparison.score == "(overall)"
+    lo, hi = (0.0, 1.0) if overall and comparison.task.find("all tasks") < 0 else (1.0, float(max(k, ranks.max())))
+    half = (k + 1) // 2
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.26 * half + 0.12 * k))
+    ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
+    top = 0.0
+    ax.hlines(top, lo, hi, color="black", linewidth=1)
+    for tick in np.linspace(lo, hi, 6 if overall else min(k, 11)):
+        ax.vlines(tick, top, top + 0.08, color="black", linewidth=0.8)
+        ax.text(tick, top + 0.12, f"{tick:.2g}", ha="center", va="bottom", fontsize=7)
+    groups = sorted({letter for g in comparison.groups for letter in g})
+    bar_rows = len(groups)
+    for row, letter in enumerate(groups):
+        members = [ranks[i] for i, g in enumerate(comparison.groups) if letter in g]
+        y = -0.12 - 0.1 * row
+        ax.hlines(y, min(members) - 0.005 * (hi - lo), max(members) + 0.005 * (hi - lo), linewidth=3, color="0.3")
+    label_top = -0.25 - 0.1 * bar_rows
+    for i, (name, rank) in enumerate(zip(comparison.explainers, ranks)):
+        left = i < half
+        row = i if left else k - 1 - i
+        y = label_top - 0.22 * row
+        x = lo - 0.01 * (hi - lo) if left else hi + 0.01 * (hi - lo)
+        ax.plot([rank, rank, x], [top, y, y], color="0.4", linewidth=0.7)
+        ax.text(x, y, f"{_short(name)} ({rank:.2f})", ha="right" if left else "left", va="center", fontsize=7)
+    if comparison.critical_difference is not None:
+        cd = comparison.critical_difference
+        ax.hlines(top + 0.45, lo, lo + cd, color="black", linewidth=1.5)
+        ax.text(lo + cd / 2, top + 0.5, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=7)
+    ax.set_ylim(label_top - 0.22 * half - 0.1, top + 0.7)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    return _render(plt, fig, png)
+
+
+def cost_quality(
+    explainers: Sequence[str],
+    quality: np.ndarray,
+    model_calls: np.ndarray,
+    seconds: np.ndarray,
+    title: str,
+    png: Path | None = None,
+) -> str | None:
+    """Overall scaled rank (0 best) against cost per explanation (model calls and seconds, log scale),
+    the Pareto front marked (no explainer is both better and cheaper)."""
+    plt = pyplot()
+    if plt is None or len(explainers) < 2:
+        return None
+    quality = np.asarray(quality, dtype=np.float64)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, cost, label in (
+        (axes[0], model_calls, "model calls per explanation"),
+        (axes[1], seconds, "seconds per explanation"),
+    ):
+        cost = np.maximum(np.asarray(cost, dtype=np.float64), 1e-3)
+        front = pareto_front(quality, cost)
+        ax.scatter(cost[~front], quality[~front], s=18, color="0.55", label="dominated")
+        ax.scatter(cost[front], quality[front], s=28, color="tab:red", label="Pareto front")
+        order = np.argsort(cost[front])
+        ax.plot(cost[front][order], quality[front][order], color="tab:red", linewidth=0.8)
+        for name, x, y, on_front in zip(explainers, cost, quality, front):
+            if on_front:
+                ax.annotate(_short(name), (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlim(cost.min() / 2, cost.max() * 20)  # room for the labels of the costliest
+        ax.set_xlabel(label)
+    axes[0].invert_yaxis()  # the axes share y: best (0) at the top of both
+    axes[0].set_ylabel("overall scaled rank (0 = best)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="upper right")
+    fig.suptitle(f"{title} (costs below 0.001 drawn at 0.001)", fontsize=9)
+    return _render(plt, fig, png)

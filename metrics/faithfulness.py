@@ -139,14 +139,30 @@ class FaithfulnessCorrelation(Metric):
 
 
 class SurrogateFidelity(Metric):
-    """Weighted R^2 of the explainer's local linear surrogate on its neighbourhood, and the correlation
-    between surrogate and model predictions there. Undefined (skipped, not 0) for explainers without a
-    surrogate."""
+    """Weighted R^2 of the explainer's local linear surrogate on its neighbourhood (LIME's ``score``,
+    Ribeiro, Singh, Guestrin, KDD 2016, Sec. 3.2: local fidelity), and the correlation between surrogate and
+    model predictions there. Undefined (skipped, not 0) for explainers without a surrogate, and when the
+    components allow fewer than ``min_coalitions`` distinct on/off coalitions (2^d): a linear surrogate has
+    d + 1 parameters, so with 2 components its 3 parameters fit the 4 possible coalitions almost exactly
+    whatever the model does (R^2 near 1 by construction), and with 3 it fits 8. The default bound of 10 is
+    the faithfulness correlation's (:class:`FaithfulnessCorrelation`): 4 components are the fewest that
+    qualify.
+
+    Parameters
+    ----------
+    min_coalitions : int
+        Fewest distinct coalitions (2^d) for which the fit is reported.
+    """
 
     name = "surrogate_fidelity"
     higher_is_better = True
     description = "weighted R^2 of the local surrogate (and surrogate-model correlation); none without one"
     value_roles = (("correlation", "score"),)
+
+    def __init__(self, min_coalitions: int = 10) -> None:
+        if min_coalitions < 2:
+            raise ValueError("min_coalitions >= 2 is needed")
+        self.min_coalitions = int(min_coalitions)
 
     def value_names(self) -> list[str]:
         return [self.name, f"{self.name}.correlation"]
@@ -155,6 +171,12 @@ class SurrogateFidelity(Metric):
         r2 = item.explanation.score
         if r2 is None:
             raise NotApplicableError("the explainer fits no local surrogate")
+        d = item.factorization.n_components
+        if 2**d < self.min_coalitions:
+            raise NotApplicableError(
+                f"{d} components give {2**d} distinct coalitions, fewer than the {self.min_coalitions} a linear "
+                f"surrogate of {d + 1} parameters needs for its R^2 to mean anything"
+            )
         correlation = item.explanation.surrogate_correlation
         return Scores(
             {self.name: float(r2), f"{self.name}.correlation": None if correlation is None else float(correlation)}

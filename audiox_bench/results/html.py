@@ -16,6 +16,7 @@ import pandas as pd
 
 from audiox_bench.core.data import ValueSpec
 from audiox_bench.core.documents import PlannedRun, RunInfo, TaskBaseline, TaskValidity
+from audiox_bench.results.claims import MAX_LISTED, VerdictSummary, describe_test
 from audiox_bench.results.ranking import ALL_TASKS, Comparison
 from audiox_bench.results.tables import FAMILY_NAMES, RANKED, Tables
 from audiox_bench.results.values import resolve_spec
@@ -134,14 +135,6 @@ def _validity(task: str, validity: Mapping[str, TaskValidity]) -> str:
     return f'<p class="note">Model {state}: {checks}{chosen}.</p>'
 
 
-def _top_group(comparison: Comparison) -> list[str]:
-    """The explainers in the best explainer's group."""
-    if not comparison.explainers:
-        return []
-    first = comparison.groups[0][:1]
-    return [e for e, g in zip(comparison.explainers, comparison.groups) if first in g]
-
-
 def _family_words(family: str) -> str:
     return {
         "source": "separated sources",
@@ -151,44 +144,31 @@ def _family_words(family: str) -> str:
 
 def _verdict_section(tables: Tables) -> str:
     """The page's opening: which explainer to use, for which kind of component."""
-    verdicts = tables.verdicts
+    ordered = sorted(tables.verdicts.items(), key=lambda item: (item[0][0] != ALL_TASKS, item[0]))
     lines = []
-    for (task, family), verdict in verdicts.items():
-        if task != ALL_TASKS:
+    for (_, family), verdict in ordered:
+        if not verdict.explainers:
             continue
-        best = _top_group(verdict)
-        lines.append(
-            f"<li>For <b>{html.escape(_family_words(family))}</b>, across {verdict.n_blocks} tasks: "
-            f"{html.escape(', '.join(best))} ({_test_words(verdict)}; the best explainer's group).</li>"
+        said = VerdictSummary.of(verdict)
+        where = "Across tasks" if said.where == "across tasks" else f"On <b>{html.escape(said.where)}</b>"
+        tied = (
+            f"<details><summary>{len(said.tied)} others</summary>{html.escape(', '.join(said.tied))}</details>"
+            if len(said.tied) > MAX_LISTED
+            else html.escape(said.tied_words(quote=""))
         )
-    for (task, family), verdict in verdicts.items():
-        if task == ALL_TASKS:
-            continue
-        best = _top_group(verdict)
         lines.append(
-            f"<li>On <b>{html.escape(task.split(':')[0])}</b>, for {html.escape(_family_words(family))}: "
-            f"{html.escape(', '.join(best))} ({verdict.n_blocks} instances).</li>"
+            f"<li>{where}, for {html.escape(_family_words(family))} ({said.n_explainers} explainers, "
+            f"{html.escape(said.blocks)}): best <b>{html.escape(said.best)}</b> ({html.escape(said.best_value)}); "
+            f"not separated from it ({html.escape(said.test)}): {tied}; separated from it: {said.n_behind}.</li>"
         )
     if not lines:
         return ""
     parts = ['<div class="verdict"><h2>Which explainer should I use?</h2><ul>', *lines, "</ul>"]
-    for (task, family), combined in verdicts.items():
+    for (task, family), combined in ordered:
         if task == ALL_TASKS:
-            parts.append(_across_table(combined, verdicts, family))
+            parts.append(_across_table(combined, tables.verdicts, family))
     parts.append("</div>")
     return "\n".join(parts)
-
-
-def _test_words(c: Comparison) -> str:
-    if c.test == "friedman+nemenyi":
-        return f"Friedman p = {c.p_value:.2g}, Nemenyi CD = {c.critical_difference:.2f}"
-    if c.test == "friedman":
-        return f"Friedman p = {c.p_value:.2g}: no difference shown"
-    if c.test == "wilcoxon":
-        return f"Wilcoxon p = {c.p_value:.2g}"
-    if c.test == "wilcoxon-holm":
-        return "pairwise Wilcoxon, Holm"
-    return "too few tasks or explainers for a test"
 
 
 def _across_table(combined: Comparison, verdicts: Mapping[tuple[str, str], Comparison], family: str) -> str:
@@ -211,7 +191,7 @@ def _across_table(combined: Comparison, verdicts: Mapping[tuple[str, str], Compa
     note = (
         f"<h3>{html.escape(FAMILY_NAMES.get(family, family).capitalize())}, across tasks</h3>"
         "<p class='note'>Each task's overall verdict ranked within the task; the mean over the tasks an "
-        f"explainer ran on ({_test_words(combined)}, the {combined.n_blocks} tasks as blocks, over the explainers "
+        f"explainer ran on ({describe_test(combined)}, the {combined.n_blocks} tasks as blocks, over the explainers "
         "that ran on every task).</p>"
     )
     return note + _table(head, body)
@@ -366,7 +346,7 @@ def _score_notes(
                 continue
             text = (
                 f"{html.escape(metric)}, {html.escape(FAMILY_NAMES.get(family, family))}: {len(c.explainers)} "
-                f"explainers ranked on {c.n_blocks} instances ({_test_words(c)})"
+                f"explainers ranked on {c.n_blocks} instances ({describe_test(c)})"
             )
             if c.left_out:
                 text += "; not ranked: " + html.escape(

@@ -80,6 +80,8 @@ class Comparison:
     family : str
         The kind of components the compared explainers produce (explainers are compared with those of
         their kind only: sources with sources, segments with segments).
+    different : np.ndarray [shape=(k, k), dtype=bool]
+        Which pairs of ranked explainers the test separates (same order as ``explainers``).
     """
 
     task: str
@@ -97,6 +99,17 @@ class Comparison:
     critical_difference: float | None = None
     left_out: Mapping[str, str] = field(default_factory=dict)
     family: str = ""
+    different: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+
+    def separated(self, a: str, b: str) -> bool:
+        """Whether the test separates explainers ``a`` and ``b`` (both ranked here)."""
+        return bool(self.different[self.explainers.index(a), self.explainers.index(b)])
+
+    def tied_with_best(self) -> list[str]:
+        """The ranked explainers no test separates from the best (the best included), best first."""
+        if not self.explainers:
+            return []
+        return [e for i, e in enumerate(self.explainers) if i == 0 or not self.different[0, i]]
 
     def row_of(self, explainer: str) -> dict[str, object] | None:
         """The ranking values of one explainer (None if it was not ranked)."""
@@ -123,6 +136,8 @@ def _ordered(comparison_args: dict, order: np.ndarray) -> dict:
         out[key] = tuple(np.asarray(out[key], dtype=object)[order])
     for key in ("mean_ranks", "low", "high"):
         out[key] = np.asarray(out[key])[order]
+    if "different" in out:
+        out["different"] = np.asarray(out["different"], dtype=bool)[np.ix_(order, order)]
     return out
 
 
@@ -178,6 +193,7 @@ def compare_score(
         )
     args.update(
         explainers=tuple(ranked),
+        different=different,
         mean_ranks=means,
         low=low,
         high=high,
@@ -240,6 +256,7 @@ def overall(task: str, scores: Mapping[str, tuple[pd.DataFrame, bool]], family: 
         "task": task,
         "score": "(overall)",
         "explainers": tuple(explainers),
+        "different": p < SIGNIFICANCE,
         "mean_ranks": means,
         "low": low,
         "high": high,
@@ -279,6 +296,7 @@ def across_tasks(verdicts: Sequence[Comparison], family: str = "") -> Comparison
         "family": family,
         "score": "(overall)",
         "explainers": tuple(table.columns),
+        "different": different,
         "mean_ranks": means,
         "low": np.nanmin(ranks, axis=0),
         "high": np.nanmax(ranks, axis=0),

@@ -12,7 +12,7 @@ from audiox_bench.engine.run_spec import RunSpec
 from audiox_bench.engine.runner import run_benchmark
 from audiox_bench.explainers.slime import SLIME
 from audiox_bench.factorizations.segmentation import SegmentationFactorization
-from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation
+from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation, SurrogateFidelity
 from audiox_bench.perturbation.baselines import switched_off
 from tests.conftest import TINY_CONFOUND_SPEC, TINY_VOCALS_SPEC, run_records
 
@@ -151,3 +151,20 @@ def test_faithfulness_flips_sign_with_the_explanation_and_needs_variation(tiny_c
     flipped = metric.score(MetricInput(negated, None, model, example, factorization, seed=5))
     assert -1 <= value["faithfulness_correlation"] <= 1
     assert flipped["faithfulness_correlation"] == pytest.approx(-value["faithfulness_correlation"])
+
+
+@pytest.mark.parametrize("n_components, defined", [(2, False), (3, False), (4, True), (10, True)])
+def test_surrogate_fidelity_needs_enough_coalitions(tiny_confound, n_components, defined):
+    """With 2 components a linear surrogate's 3 parameters fit the 4 possible coalitions (audioLIME's R^2
+    on the 2-3 source confound mixes was 0.9997): such an R^2 is not a score."""
+    model = tiny_confound.model
+    example = tiny_confound.examples(2)[1]
+    features = model.features(example.audio)[0]
+    factorization = SegmentationFactorization(features, features.min(), "temporal", n_time=n_components)
+    explanation = Explanation(factorization.names, np.ones(n_components), 0, score=0.42)
+    item = MetricInput(explanation, None, model, example, factorization, seed=3)
+    if defined:
+        assert SurrogateFidelity().score(item)["surrogate_fidelity"] == 0.42
+    else:
+        with pytest.raises(NotApplicableError, match=f"{2**n_components} distinct coalitions, fewer than the 10"):
+            SurrogateFidelity().score(item)

@@ -37,6 +37,8 @@ td.reason { text-align: left; white-space: normal; max-width: 30em; color: #8a4b
 .note { color: #555; font-size: 0.9em; max-width: 70em; }
 .verdict { background: #f6f8fa; border: 1px solid #d0d7de; padding: 0.6em 1.2em; max-width: 80em; }
 details { margin: 0 0 2em; } summary { cursor: pointer; color: #333; }
+.verdict li details, .verdict li summary { display: inline; margin: 0; }
+.verdict li details[open] { display: block; margin: 0.2em 0 0.4em 1.5em; color: #444; font-size: 0.9em; }
 h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 figure { margin: 0.5em 0 1.5em; } figure svg { max-width: 100%; height: auto; }
 """
@@ -159,7 +161,7 @@ def _verdict_section(tables: Tables) -> str:
         lines.append(
             f"<li>{where}, for {html.escape(_family_words(family))} ({said.n_explainers} explainers, "
             f"{html.escape(said.blocks)}): best <b>{html.escape(said.best)}</b> ({html.escape(said.best_value)}); "
-            f"not separated from it ({html.escape(said.test)}): {tied}; separated from it: {said.n_behind}.</li>"
+            f"separated from it: {said.n_behind}; not separated from it ({html.escape(said.test)}): {tied}</li>"
         )
     if not lines:
         return ""
@@ -190,9 +192,17 @@ def _across_table(combined: Comparison, verdicts: Mapping[tuple[str, str], Compa
     head = ["explainer", "mean rank over tasks", *(f"rank on {t.split(':')[0]}" for t in tasks)]
     note = (
         f"<h3>{html.escape(FAMILY_NAMES.get(family, family).capitalize())}, across tasks</h3>"
-        "<p class='note'>Each task's overall verdict ranked within the task; the mean over the tasks an "
-        f"explainer ran on ({describe_test(combined)}, the {combined.n_blocks} tasks as blocks, over the explainers "
-        "that ran on every task).</p>"
+        "<p class='note'>Each task's overall verdict ranked within the task and averaged over the tasks "
+        f"({describe_test(combined)}, the {combined.n_blocks} tasks as blocks), for the explainers with a verdict "
+        "on every task."
+        + (
+            " Not ranked here: "
+            + html.escape("; ".join(f"{e} ({why})" for e, why in sorted(combined.left_out.items())))
+            + "."
+            if combined.left_out
+            else ""
+        )
+        + "</p>"
     )
     return note + _table(head, body)
 

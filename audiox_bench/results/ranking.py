@@ -16,8 +16,8 @@ Wilcoxon test on their scaled-rank differences over the blocks both have, Holm-c
 Coverage (scores and blocks) is reported beside it.
 
 **Across tasks.** Each task's overall values, ranked within the task (a block per task), averaged over
-the tasks an explainer ran on; the Friedman test and Nemenyi groups over the explainers that ran on
-every task.
+the tasks, for the explainers with a verdict on every task (the others are left out, with the reason);
+the Friedman test and Nemenyi groups over them.
 """
 
 from __future__ import annotations
@@ -270,27 +270,31 @@ def overall(task: str, scores: Mapping[str, tuple[pd.DataFrame, bool]], family: 
 
 
 def across_tasks(verdicts: Sequence[Comparison], family: str = "") -> Comparison | None:
-    """Explainers that ran on two or more tasks, ranked by their mean rank over tasks (a block per task);
-    Friedman and Nemenyi over those that ran on every task."""
+    """The explainers that have an overall verdict on every task, ranked by their mean rank over the tasks
+    (a block per task; Friedman and Nemenyi). Those with a verdict on some tasks only are left out with
+    the reason: a mean over other tasks is not comparable."""
     if len(verdicts) < 2:
         return None
     table = pd.DataFrame(
         {v.task: pd.Series(v.mean_ranks, index=list(v.explainers)) for v in verdicts}
     ).T  # tasks x explainers: overall scaled ranks
-    table = table.loc[:, table.notna().sum() >= 2]
+    complete = table.notna().all()
+    left_out = {
+        e: f"has an overall verdict on {int(table[e].notna().sum())} of the {len(table)} tasks"
+        for e in table.columns[~complete]
+    }
+    table = table.loc[:, complete]
     if table.shape[1] < 2:
         return None
     ranks = block_ranks(table.to_numpy(dtype=np.float64), higher_is_better=False)
-    means = np.nanmean(ranks, axis=0)
-    complete = ~np.isnan(ranks).any(axis=0)
-    test = friedman(table.loc[:, complete].to_numpy(dtype=np.float64), False) if complete.sum() >= 3 else None
-    different = np.zeros((len(means), len(means)), bool)
+    means = ranks.mean(axis=0)
+    k = len(means)
+    test = friedman(table.to_numpy(dtype=np.float64), False) if k >= 3 else None
     cd = None
+    different = np.zeros((k, k), bool)
     if test is not None and test.p_value < SIGNIFICANCE:
-        cd = nemenyi_critical_difference(int(complete.sum()), len(table))
-        sub = nemenyi_different(means[complete], cd)
-        idx = np.flatnonzero(complete)
-        different[np.ix_(idx, idx)] = sub
+        cd = nemenyi_critical_difference(k, len(table))
+        different = nemenyi_different(means, cd)
     args = {
         "task": ALL_TASKS,
         "family": family,
@@ -298,14 +302,15 @@ def across_tasks(verdicts: Sequence[Comparison], family: str = "") -> Comparison
         "explainers": tuple(table.columns),
         "different": different,
         "mean_ranks": means,
-        "low": np.nanmin(ranks, axis=0),
-        "high": np.nanmax(ranks, axis=0),
+        "low": ranks.min(axis=0),
+        "high": ranks.max(axis=0),
         "groups": tuple(letter_groups(means, different)),
         "n_blocks": len(table),
-        "coverage": tuple(int(c) for c in (~np.isnan(ranks)).sum(axis=0)),
+        "coverage": (len(table),) * k,
         "test": "friedman+nemenyi" if cd is not None else ("friedman" if test else "none"),
         "statistic": test.statistic if test else None,
         "p_value": test.p_value if test else None,
         "critical_difference": cd,
+        "left_out": left_out,
     }
     return Comparison(**_ordered(args, np.argsort(means, kind="stable")))

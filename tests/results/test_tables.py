@@ -157,6 +157,7 @@ def test_the_verdict_across_tasks_ranks_tasks_as_blocks():
     # Friedman chi2 = 12 N / (k (k + 1)) * (sum R^2 - k (k + 1)^2 / 4) = 7.0 (p = 0.030); CD(3, 6) = 1.353
     assert combined.statistic == pytest.approx(7.0) and combined.critical_difference == pytest.approx(1.353, abs=1e-3)
     assert combined.test == "friedman+nemenyi" and combined.n_blocks == 6
+    assert combined.left_out == {"d": "has an overall verdict on 1 of the 6 tasks"}
     groups = dict(zip(combined.explainers, combined.groups))
     assert not set(groups["a"]) & set(groups["c"]) and set(groups["b"]) & set(groups["a"])  # 1.5 > CD > 0.5
     overall = tables.overall

@@ -172,11 +172,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="explainer SPEC (default audiolime:separator=hpss: a file has no oracle stems)",
     )
-    one.add_argument("--out", type=Path, required=True, help="directory for explanation.json and WAV files")
+    one.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for explanation.json, the WAVs and explanation.png (new or empty; an earlier explanation's "
+        "folder is replaced whole)",
+    )
     one.add_argument("--target", default=None, metavar="CLASS", help="class to explain (default: the predicted one)")
     one.add_argument("--top", type=int, default=3, help="top positive components written as audio")
     one.add_argument("--seed", type=int, default=0)
     one.add_argument("--device", default="cpu")
+    one.add_argument("--start", type=float, default=0.0, metavar="SECONDS", help="where the explained span starts")
+    one.add_argument(
+        "--duration", type=float, default=None, metavar="SECONDS", help="its length (default: to the end of the file)"
+    )
     _add_threads_option(one)
     _add_plugin_option(one)
 

@@ -184,13 +184,30 @@ def cmd_explain(args: argparse.Namespace) -> int:
         k=args.top,
         device=args.device,
         progress=True,
+        start=args.start,
+        duration=args.duration,
     )
-    said = f"{result.target_name} (p = {result.probabilities[result.target]:.3f}); "
+    begin, end = result.explained_seconds
+    windows = (
+        f" in {len(result.windows)} window(s) of {result.window_seconds:g} s"
+        + (f" (the last from {result.windows[-1].start:g} s)" if len(result.windows) > 1 else "")
+        if result.window_seconds is not None
+        else ""
+    )
+    print(f"explained {begin:g}-{end:g} s of {args.audio}{windows}")
+    said = f"{result.target_name} (mean p = {result.probabilities[result.target]:.3f}); "
     if not result.informative:
         said += f"the explanation is not informative: {result.not_informative_because}"
     else:
         said += f"top components: {', '.join(result.top_positive) or 'none positive'}"
-    print(f"{said}; written to {args.out}")
+    print(said)
+    if isinstance(result.wavs, dict):
+        for name, why in result.wavs.items():
+            if isinstance(why, str):
+                print(f"{name}: {why}")
+    if result.model_valid is False:
+        print("warning: the task's model failed its validity check (see audiox run's validity.json)")
+    print(f"written to {args.out}: explanation.json, {result.figure}, WAVs ({result.wav_note or result.wavs})")
     return 0
 
 
@@ -217,7 +234,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(json.dumps(prediction.as_dict()))
         return 0
     if prediction.window_seconds is not None:
-        print(f"mean over {prediction.n_windows} window(s) of {prediction.window_seconds:g} s")
+        print(
+            f"mean over {prediction.n_windows} window(s) of {prediction.window_seconds:g} s covering the file "
+            "(the last ends where the file ends); audiox explain explains the same windows"
+        )
     for label, probability in prediction.top(args.top):
         print(f"{probability:.3f}  {label}")
     return 0

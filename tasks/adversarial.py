@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from audiox_bench.core.classifier import Differentiable, require
+from audiox_bench.core.classifier import Classifier, Differentiable, require
 from audiox_bench.core.components import Factorization, FeatureFactorization
 from audiox_bench.core.data import Example, GroundTruth, Perturbation
 from audiox_bench.core.documents import Selection, ValidityCheck
@@ -244,6 +244,13 @@ class AdversarialRegionsTask(Task):
         return Selection(tuple(kept), facts)
 
     # -- model and validity --------------------------------------------------------------------
+    def load_model(self, progress: bool = False) -> Classifier:
+        cached = self.detector.load_model("features") if self._model is None else None
+        if cached is None:
+            return super().load_model(progress)
+        self._remembered_valid = True  # the cache keeps only the verdict of a model that passed
+        return cached
+
     def prepare(self, progress: bool = True) -> None:
         if self._model is not None:
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization
 from audiox_bench.core.data import Example, GroundTruth
 from audiox_bench.core.documents import ValidityCheck
@@ -18,7 +19,7 @@ from audiox_bench.models.frontends import LogMel, LogMelConfig
 from audiox_bench.models.networks import build_network
 from audiox_bench.tasks.stems.banks import db_gain
 from audiox_bench.tasks.stems.multitrack import open_stem_source, stems_given
-from audiox_bench.tasks.trained_model import TrainingSettings, first_valid, trained_classifier
+from audiox_bench.tasks.trained_model import TrainingSettings, cached_valid, first_valid, trained_classifier
 
 CLASSES = ("guitar", "piano")
 SPLITS = ("t_dr-pno", "t_dr-gtr")
@@ -154,10 +155,29 @@ class ConfoundTask(Task):
         if self._model is not None:
             return
         self._progress = self.banks.progress = progress
-        self._set_prepared(*first_valid(self._build, self.training.seeds))
+        self._set_prepared(*first_valid(self._build, self.training.seeds, "confound"))
 
-    def _build(self, train_seed: int):
-        description = {
+    def load_model(self, progress: bool = False) -> Classifier:
+        """The valid model from the cache without making any data when it is known, else :meth:`prepare`."""
+        if self._model is None:
+            model = cached_valid(
+                "confound",
+                self._description,
+                self._make_modules,
+                CLASSES,
+                self.training.seeds,
+                "confound",
+                self.device,
+                round(SR * DURATION),
+            )
+            if model is not None:
+                self._remembered_valid = True  # cached_valid returns only a model remembered as valid
+                return model
+        return super().load_model(progress)
+
+    def _description(self, train_seed: int) -> dict:
+        """Everything that determines the weights of the model trained with ``train_seed``."""
+        return {
             "task": "confound",
             "mix": self.mix,
             **self.training.describe(),
@@ -167,9 +187,11 @@ class ConfoundTask(Task):
             "gains_db": GAINS_DB,
             "frontend": self.frontend_config.to_dict(),
         }
+
+    def _build(self, train_seed: int):
         model, card = trained_classifier(
             "confound",
-            description,
+            self._description(train_seed),
             lambda: self._make_modules(train_seed),
             lambda: self._audio_set("train", self.training.n_train),
             CLASSES,

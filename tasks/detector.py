@@ -26,7 +26,7 @@ from audiox_bench.models.frontends import LogMel, LogMelConfig
 from audiox_bench.models.networks import build_network
 from audiox_bench.models.torch_classifier import TorchClassifier
 from audiox_bench.tasks.stems.banks import StemBankSet, bank_sizes, db_gain
-from audiox_bench.tasks.trained_model import Built, TrainingSettings, first_valid, trained_classifier
+from audiox_bench.tasks.trained_model import Built, TrainingSettings, cached_valid, first_valid, trained_classifier
 
 CLASSES = ("no_vocals", "vocals")
 FORMS = ("features", "audio")
@@ -212,14 +212,29 @@ class SingingVoiceDetector:
         """The trained (or cached) detector whose checks pass first, its checks and its card; the hybrid
         detection rate is measured in ``form``."""
         self.excerpts.banks.progress = progress
-        return first_valid(lambda seed: self._build(seed, form, progress), self.training.seeds)
+        return first_valid(lambda seed: self._build(seed, form, progress), self.training.seeds, f"vocals:{form}")
+
+    def load_model(self, form: str) -> Classifier | None:
+        """The detector :meth:`prepare` keeps, from the cache without making any data; None when that is
+        not known yet."""
+        return cached_valid(
+            "vocals",
+            self._description,
+            self._make_modules,
+            CLASSES,
+            self.training.seeds,
+            f"vocals:{form}",
+            self.device,
+            round(SR * DURATION),
+        )
 
     def _make_modules(self, seed: int):
         network = build_network(self.training.architecture, self.frontend_config.n_mels, len(CLASSES), seed)
         n_mels = self.frontend_config.n_mels
         return network, LogMel(self.frontend_config, band_mean=np.zeros(n_mels), band_std=np.ones(n_mels))
 
-    def _build(self, train_seed: int, form: str, progress: bool) -> Built:
+    def _description(self, train_seed: int) -> dict[str, Any]:
+        """Everything that determines the weights of the detector trained with ``train_seed``."""
         description: dict[str, Any] = {
             "task": "vocals",
             **self.training.describe(),
@@ -233,9 +248,12 @@ class SingingVoiceDetector:
         }
         if self.noise_augmentation:  # absent when off, so models trained without it stay in the cache
             description["noise_augmentation"] = self.noise_augmentation
+        return description
+
+    def _build(self, train_seed: int, form: str, progress: bool) -> Built:
         model, card = trained_classifier(
             "vocals",
-            description,
+            self._description(train_seed),
             lambda: self._make_modules(train_seed),
             lambda: self.training_set("train", self.training.n_train),
             CLASSES,

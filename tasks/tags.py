@@ -31,6 +31,7 @@ from collections import Counter
 
 import numpy as np
 
+from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization, segment_edges
 from audiox_bench.core.data import Example, GroundTruth
 from audiox_bench.core.documents import Selection, ValidityCheck
@@ -260,6 +261,10 @@ class TagsTask(Task):
         return int(example.meta["target"])
 
     # -- model and validity ----------------------------------------------------------------------
+    def load_model(self, progress: bool = False) -> Classifier:
+        """The tagger alone (no stems, no verification): its weights come with it."""
+        return self._model if self._model is not None else models.build(self.model_name, device=self.device)
+
     def prepare(self, progress: bool = True) -> None:
         if self._model is not None:
             return

@@ -3,6 +3,7 @@ detector of vocals and adversarial): their training settings, and trying seeds u
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,13 @@ from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.documents import ValidityCheck
 from audiox_bench.models.frontends import LogMel
 from audiox_bench.models.networks import ARCHITECTURES
-from audiox_bench.models.store import cached_classifier
+from audiox_bench.models.store import (
+    cached_classifier,
+    load_cached,
+    model_entry,
+    remember_validity,
+    remembered_validity,
+)
 from audiox_bench.models.torch_classifier import TorchClassifier
 from audiox_bench.models.training import TrainingConfig, fit_classifier
 
@@ -71,19 +78,48 @@ class TrainingSettings:
 Built = tuple[Classifier, list[ValidityCheck], dict[str, Any]]
 
 
-def first_valid(build: Callable[[int], Built], seeds: range) -> Built:
+def first_valid(build: Callable[[int], Built], seeds: range, context: str) -> Built:
     """Build models with successive training seeds until one passes its checks (or seeds run out).
 
     ``build(train_seed)`` returns the model, its checks and its card; the card of the model kept gains
-    ``attempts``, the checks of every seed tried.
+    ``attempts``, the checks of every seed tried. Whether each passed is remembered in its cache folder
+    under ``context`` (see :func:`cached_valid`).
     """
     attempts = []
     for train_seed in seeds:
         model, checks, card = build(train_seed)
+        passed = all(c.passed for c in checks)
         attempts.append({"train_seed": train_seed, **{c.name: c.value for c in checks}})
-        if all(c.passed for c in checks):
+        if card.get("cache_path"):
+            remember_validity(card["cache_path"], context, passed)
+        if passed:
             break
     return model, checks, {**card, "attempts": attempts}
+
+
+def cached_valid(
+    name: str,
+    describe: Callable[[int], dict[str, Any]],
+    make_modules: Callable[[int], tuple[nn.Module, LogMel]],
+    classes: tuple[str, ...],
+    seeds: range,
+    context: str,
+    device: str,
+    input_samples: int,
+) -> Classifier | None:
+    """The model :func:`first_valid` keeps, loaded from the cache without building any data: the first
+    seed's model remembered as valid in ``context``. None when that is not known (a model not cached yet,
+    or never checked): the caller then prepares the task."""
+    for train_seed in seeds:
+        description = describe(train_seed)
+        passed = remembered_validity(model_entry(name, description), context)
+        if passed is None:
+            return None
+        if passed:
+            modules = functools.partial(make_modules, train_seed)
+            loaded = load_cached(name, description, modules, classes, device, input_samples)
+            return None if loaded is None else loaded[0]
+    return None
 
 
 def trained_classifier(

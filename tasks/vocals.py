@@ -20,6 +20,7 @@ The detector (its data, training and validity checks) is :mod:`audiox_bench.task
 
 from __future__ import annotations
 
+from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization
 from audiox_bench.core.data import Example, GroundTruth
 from audiox_bench.core.documents import Selection
@@ -113,6 +114,13 @@ class VocalInjectionTask(Task):
     def prepare(self, progress: bool = True) -> None:
         if self._model is None:
             self._set_prepared(*self.detector.prepare(self.form, progress))
+
+    def load_model(self, progress: bool = False) -> Classifier:
+        cached = self.detector.load_model(self.form) if self._model is None else None
+        if cached is None:
+            return super().load_model(progress)
+        self._remembered_valid = True  # the cache keeps only the verdict of a model that passed
+        return cached
 
     # -- truth ---------------------------------------------------------------------------------
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:

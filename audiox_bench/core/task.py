@@ -54,6 +54,21 @@ class Task(Configured, ABC):
         Sets the model, the checks and the model card (through :meth:`_set_prepared`).
         """
 
+    def load_model(self, progress: bool = False) -> Classifier:
+        """The task's model, for predicting and explaining a file: without building the task's data or
+        measuring its validity where the task can (a published model, a model cached with its validity
+        verdict); otherwise after :meth:`prepare`."""
+        self.prepare(progress=progress)
+        return self.model
+
+    @property
+    def known_validity(self) -> bool | None:
+        """Whether the model passed the validity checks, as far as known without measuring them: the
+        measured result once prepared, a model loaded as remembered valid (:meth:`load_model`), else None."""
+        if self._model is not None and self._checks is not None:
+            return all(check.passed for check in self._checks)
+        return getattr(self, "_remembered_valid", None)
+
     def _set_prepared(self, model: Classifier, checks: list[ValidityCheck], card: Mapping[str, Any]) -> None:
         self._model, self._checks, self._card = model, list(checks), ModelCard(dict(card))
 

@@ -51,16 +51,12 @@ def cached_classifier(
     (TorchClassifier, dict)
         The classifier and its model card (``card["cache"]`` says whether it was loaded or trained).
     """
-    # Models are trained with a fixed thread count (weight gradients depend on it): part of the key, so a
-    # model trained with another count is never taken for this one.
-    description = {**description, "training_threads": TRAINING_THREADS}
-    entry = cache_dir() / "models" / f"{name}-{cache_key(description)}"
+    description = _keyed(description)
+    entry = model_entry(name, description)
+    loaded = load_cached(name, description, make_modules, classes, device, input_samples)
+    if loaded is not None:
+        return loaded
     network, frontend = make_modules()
-    state = load_state(entry / "model.pt")
-    card = load_json(entry / "card.json")
-    if state is not None and isinstance(card, dict) and _load_into(network, frontend, state):
-        card = {**card, "cache": "loaded", "cache_path": str(entry)}
-        return _classifier(network, frontend, classes, device, card, input_samples), card
     card = train(network, frontend)
     card = {**card, "description": description}
     combined = {f"network.{k}": v for k, v in network.state_dict().items()}
@@ -69,6 +65,56 @@ def cached_classifier(
     atomic_write_text(entry / "card.json", json.dumps(card, indent=2, sort_keys=True, default=str))
     card = {**card, "cache": "trained", "cache_path": str(entry)}
     return _classifier(network, frontend, classes, device, card, input_samples), card
+
+
+def _keyed(description: dict[str, Any]) -> dict[str, Any]:
+    # Models are trained with a fixed thread count (weight gradients depend on it): part of the key, so a
+    # model trained with another count is never taken for this one.
+    return {**description, "training_threads": TRAINING_THREADS}
+
+
+def model_entry(name: str, description: dict[str, Any]) -> Path:
+    """The cache folder of the model ``description`` determines (whether or not it exists)."""
+    return cache_dir() / "models" / f"{name}-{cache_key(_keyed(description))}"
+
+
+def load_cached(
+    name: str,
+    description: dict[str, Any],
+    make_modules: Callable[[], tuple[nn.Module, LogMel]],
+    classes: tuple[str, ...],
+    device: str = "cpu",
+    input_samples: int | None = None,
+) -> tuple[TorchClassifier, dict[str, Any]] | None:
+    """The cached classifier ``description`` determines and its card, or None if it is not cached (or
+    its files do not fit the modules)."""
+    entry = model_entry(name, description)
+    state = load_state(entry / "model.pt")
+    card = load_json(entry / "card.json")
+    if state is None or not isinstance(card, dict):
+        return None
+    network, frontend = make_modules()
+    if not _load_into(network, frontend, state):
+        return None
+    card = {**card, "cache": "loaded", "cache_path": str(entry)}
+    return _classifier(network, frontend, classes, device, card, input_samples), card
+
+
+def remember_validity(entry: str | Path, context: str, passed: bool) -> None:
+    """Record in a cached model's folder whether it passed its task's validity checks in ``context``
+    (e.g. ``confound``, ``vocals:audio``), so the model can be loaded later without measuring them."""
+    path = Path(entry) / "validity.json"
+    known = load_json(path)
+    known = dict(known) if isinstance(known, dict) else {}
+    known[context] = bool(passed)
+    atomic_write_text(path, json.dumps(known, indent=2, sort_keys=True))
+
+
+def remembered_validity(entry: str | Path, context: str) -> bool | None:
+    """Whether the cached model in ``entry`` passed its checks in ``context`` (None: never measured)."""
+    known = load_json(Path(entry) / "validity.json")
+    value = known.get(context) if isinstance(known, dict) else None
+    return value if isinstance(value, bool) else None
 
 
 def _classifier(

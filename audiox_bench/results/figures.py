@@ -128,3 +128,50 @@ def cost_quality(
     fig.legend(handles, labels, fontsize=7, loc="upper right")
     fig.suptitle(f"{title} (costs below 0.001 drawn at 0.001)", fontsize=9)
     return _render(plt, fig, png)
+
+
+MAX_BARS = 24  # components drawn in an explanation's weight chart (those of largest |weight|)
+
+
+def explanation_figure(
+    audio: np.ndarray,
+    sr: int,
+    offset: float,
+    window_starts: Sequence[float],
+    names: Sequence[str],
+    weights: np.ndarray,
+    top: Sequence[str],
+    spans: dict[str, tuple[float, float]],
+    title: str,
+    png: Path,
+) -> bool:
+    """``audiox explain``'s figure: the explained span's log-mel spectrogram with the windows of the
+    model's input and the time spans of the top components marked, and the weights (largest |w| first,
+    the top components in red). Returns False without matplotlib."""
+    plt = pyplot()
+    if plt is None:
+        return False
+    import librosa
+
+    fig, (spec_ax, bar_ax) = plt.subplots(2, 1, figsize=(10, 6.5), gridspec_kw={"height_ratios": [1.3, 1]})
+    mel = librosa.power_to_db(librosa.feature.melspectrogram(y=audio, sr=sr, n_mels=64), ref=np.max)
+    seconds = audio.size / sr
+    spec_ax.imshow(mel, origin="lower", aspect="auto", extent=(offset, offset + seconds, 0, 64), cmap="magma")
+    for start in window_starts:
+        spec_ax.axvline(offset + start, color="white", linewidth=0.8, linestyle="--")
+    for name, (a, b) in spans.items():
+        spec_ax.axvspan(offset + a, offset + b, color="tab:cyan", alpha=0.3)
+        spec_ax.text(offset + (a + b) / 2, 60, name.split("@")[0] if "@" in name else "", color="white", fontsize=7)
+    spec_ax.set_xlabel("seconds in the file (dashed: windows of the model's input; shaded: top components)")
+    spec_ax.set_ylabel("mel band")
+    weights = np.asarray(weights, dtype=np.float64)
+    order = np.argsort(-np.abs(weights), kind="stable")[:MAX_BARS]
+    colors = ["tab:red" if names[i] in top else "0.6" for i in order]
+    bar_ax.bar(range(len(order)), weights[order], color=colors)
+    bar_ax.set_xticks(range(len(order)), [_short(names[i]) for i in order], rotation=60, ha="right", fontsize=7)
+    bar_ax.axhline(0, color="black", linewidth=0.6)
+    bar_ax.set_ylabel("weight (red: written as audio)")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    _render(plt, fig, png)
+    return True

@@ -181,51 +181,71 @@ def test_stability_violins_are_plotted(tiny_confound, tmp_path):
     assert any(name.startswith("stability_") for name in names)
 
 
-def test_explain_writes_json_and_playable_wavs(tiny_confound, tmp_path, capsys):
-    example = tiny_confound.examples(2)[1]  # piano with drums
-    upsampled = librosa.resample(example.audio, orig_sr=16_000, target_sr=44_100)
-    stereo = np.stack([upsampled, 0.5 * upsampled], axis=1)
-    wav = tmp_path / "clip.wav"
-    sf.write(wav, stereo, 44_100)  # another rate and stereo: resampled, mixed down
+def explain(*argv: str) -> int:
+    return main(["explain", *argv, "--task", TINY_CONFOUND_SPEC])
+
+
+@pytest.fixture(scope="module")
+def ten_second_stereo(tiny_confound, tmp_path_factory):
+    """A 10 s stereo file at 44.1 kHz: five of the tiny model's 2 s clips one after the other."""
+    clips = [librosa.resample(e.audio, orig_sr=16_000, target_sr=44_100) for e in tiny_confound.examples(5)]
+    mono = np.concatenate(clips)
+    path = tmp_path_factory.mktemp("file") / "song.wav"
+    sf.write(path, np.stack([mono, 0.5 * mono], axis=1), 44_100)
+    return path
+
+
+def test_explain_covers_the_whole_file_with_wavs_at_its_rate_and_a_figure(ten_second_stereo, tmp_path, capsys):
     out = tmp_path / "explained"
-    assert (
-        main(
-            [
-                "explain",
-                str(wav),
-                "--task",
-                TINY_CONFOUND_SPEC,
-                "--explainer",
-                "audiolime:separator=hpss",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert explain(str(ten_second_stereo), "--explainer", "slime", "--out", str(out)) == 0
+    printed = capsys.readouterr().out
+    assert "explained 0-10 s of" in printed and "in 5 window(s) of 2 s" in printed
     result = json.loads((out / "explanation.json").read_text())
-    assert result["components"] == ["harmonic", "percussive"] and len(result["weights"]) == 2
-    assert set(result["wavs"]) >= {"top_together.wav", "without_top.wav"}
+    assert result["explained_seconds"] == [0.0, 10.0] and len(result["windows"]) == 5
+    assert [w["start"] for w in result["windows"]] == [0.0, 2.0, 4.0, 6.0, 8.0]
+    assert len(result["components"]) == 50 and result["components"][0] == "0.00-0.18s"  # segments named by their span
+    assert result["figure"] == "explanation.png" and (out / "explanation.png").read_bytes()[:4] == b"\x89PNG"
     for name in result["wavs"]:
         audio, sr = sf.read(out / name)
-        assert sr == 16_000 and audio.ndim == 1 and len(audio) > 0
+        assert sr == 44_100 and audio.shape == (441_000, 2)  # the file's rate and channels, the whole span
+    together, _ = sf.read(out / "top_together.wav")
+    assert 0 < np.mean(np.abs(together).sum(axis=1) > 0) < 0.2  # 3 of 50 segments heard, the rest silent
+    # Explaining again into the same folder replaces it whole: no component WAV of the first run is left.
+    first = {n for n, w in result["wavs"].items() if isinstance(w, dict)}
     assert (
-        main(
-            [
-                "explain",
-                str(wav),
-                "--task",
-                TINY_CONFOUND_SPEC,
-                "--explainer",
-                "slime",
-                "--out",
-                str(tmp_path / "segments"),
-            ]
-        )
-        == 0
+        explain(str(ten_second_stereo), "--explainer", "slime:content=mean_inp", "--top", "1", "--out", str(out)) == 0
     )
-    segments = json.loads((tmp_path / "segments" / "explanation.json").read_text())
-    assert any(name.startswith("component_t") for name in segments["wavs"])
+    again = {n for n, w in json.loads((out / "explanation.json").read_text())["wavs"].items() if isinstance(w, dict)}
+    assert sorted(p.name for p in out.iterdir()) == sorted({"explanation.json", "explanation.png", *again})
+    assert first - again  # other components than the first run's, and theirs are gone
+
+
+def test_explained_sources_are_resampled_to_the_files_rate_and_a_silent_part_is_named(ten_second_stereo, tmp_path):
+    out = tmp_path / "sources"
+    argv = ["--start", "2", "--duration", "2", "--explainer", "audiolime:separator=hpss", "--out", str(out)]
+    assert explain(str(ten_second_stereo), *argv) == 0
+    result = json.loads((out / "explanation.json").read_text())
+    assert result["components"] == ["harmonic", "percussive"] and result["top_positive"] == ["harmonic", "percussive"]
+    assert "resampled to the file's 44100 Hz" in result["wav_note"]
+    assert result["wavs"]["without_top.wav"].startswith("not written: silent (every component is among the top)")
+    assert not (out / "without_top.wav").exists()
+    audio, sr = sf.read(out / "top_together.wav")
+    assert sr == 44_100 and audio.shape == (88_200,)  # mono: separated at the model's rate
+
+
+def test_explain_a_span_and_refuse_a_folder_that_is_not_an_explanation(ten_second_stereo, tmp_path, capsys):
+    out = tmp_path / "span"
+    assert explain(str(ten_second_stereo), "--start", "3", "--duration", "2.5", "--out", str(out)) == 0
+    result = json.loads((out / "explanation.json").read_text())
+    assert result["explained_seconds"] == [3.0, 5.5] and [w["start"] for w in result["windows"]] == [3.0, 3.5]
+    mine = tmp_path / "my-stems"
+    mine.mkdir()
+    (mine / "vocals.wav").write_bytes(b"mine")
+    assert explain(str(ten_second_stereo), "--out", str(mine)) == 2
+    assert "is not empty and holds no earlier explanation (e.g. 'vocals.wav')" in capsys.readouterr().err
+    assert (mine / "vocals.wav").read_bytes() == b"mine"
+    assert explain(str(ten_second_stereo), "--start", "12", "--out", str(tmp_path / "o")) == 2
+    assert "--start 12 s is outside the file (10 s long)" in capsys.readouterr().err
 
 
 def test_explain_rejects_bad_audio(tmp_path, capsys):

@@ -258,7 +258,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever a library said
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        # On its own line (a progress bar may hold the cursor); a run keeps every record it finished.
+        resume = ""
+        if args.command == "run":
+            resume = (
+                f" (the records made so far are in {args.out}: the same command resumes the run)"
+                if args.out is not None
+                else " (nothing was kept: give --out to make a run resumable)"
+            )
+        print(f"\nerror: interrupted{resume}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -56,7 +56,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(table_texts(result.run, figures_of(result.run))[TABLE_FILES[args.format]], end="")
     print(f"{result.seconds:.1f} s", file=sys.stderr)
     if result.invalid_tasks:
-        print(f"error: tasks failed their validity check: {', '.join(result.invalid_tasks)}", file=sys.stderr)
+        reasons = "; ".join(f"{task}: {', '.join(result.validity[task].failures)}" for task in result.invalid_tasks)
+        print(f"error: tasks failed their validity check: {reasons}", file=sys.stderr)
+        return EXIT_USAGE
+    if result.empty_tasks:
+        reasons = "; ".join(f"{task}: {why}" for task, why in result.empty_tasks.items())
+        print(f"error: tasks served no example: {reasons}", file=sys.stderr)
         return EXIT_USAGE
     if any(r.error for r in result.records):
         print("error: some items failed (see above; running the same command again retries them)", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -61,14 +62,26 @@ class OverExplainer(Explainer):
         return {**own, **self.over.canonical_params()}
 
     def factorize(self, model: Classifier, example: Example) -> Factorization:
-        return self.over.factorize(model, example)
+        return self._named(lambda: self.over.factorize(model, example))
+
+    def _named(self, factorize: Callable[[], Factorization]) -> Factorization:
+        """``factorize()``, whose not-applicable reason names the configuration of this explainer that
+        applies to a feature-domain example (its own name over SLIME's segments)."""
+        try:
+            return factorize()
+        except NotApplicableError as exc:
+            if self.over_name == "slime":
+                raise
+            names = [name for name in explainers.names() if explainers.get(name) is type(self)]
+            name = names[0] if names else type(self).__name__.lower()
+            raise NotApplicableError(f"{exc}; {name}:over=slime explains the model input's segments") from exc
 
     @property
     def seeded_factorization(self) -> bool:
         return self.over.seeded_factorization
 
     def factorize_for(self, model: Classifier, example: Example, seed: int) -> Factorization:
-        return self.over.factorize_for(model, example, seed)
+        return self._named(lambda: self.over.factorize_for(model, example, seed))
 
     @staticmethod
     def _scores(

@@ -54,6 +54,7 @@ TAG_SOURCES = {
     "singing": "vocals",
 }
 ROLES = ("piano", "guitar", "drums", "bass", "strings", "vocals")
+NON_TAG_ROLES = ("other",)  # a dataset's sources no tag stands for (MUSDB18-HQ's other): mixed in, never explained
 GAINS_DB = {
     "piano": (-3, 3),
     "guitar": (-3, 3),
@@ -99,7 +100,8 @@ class TagsTask(Task):
     n_stems : int
         Stems per role in the (synthesised) test bank.
     min_sources, max_sources : int
-        Sources per mix.
+        Sources per mix, at most all the stems' roles but one (so each source is missing from some mixes
+        and a tag's level can be measured: a MUSDB18-HQ tree's 4 roles give mixes of 3).
     false_positive : float
         Share of validity mixes without a tag's source whose probability may exceed the tag's level.
     present : float, optional
@@ -163,7 +165,10 @@ class TagsTask(Task):
         """The stems of candidate clip ``index`` of ``split``, at the model's rate, gains applied."""
         rng = np.random.default_rng([self.seed, SPLIT_CODES[split], index])
         roles = self.source.roles
-        count = int(rng.integers(self.min_sources, min(self.max_sources, len(roles)) + 1))
+        # At most all roles but one: every source is absent from some mixes, so each tag's level (its
+        # probability without its source) can be measured, whatever roles the stems have.
+        most = min(self.max_sources, len(roles) - 1)
+        count = int(rng.integers(min(self.min_sources, most), most + 1))
         chosen = sorted(rng.choice(len(roles), count, replace=False))
         bank = self.source.split("val" if split == "validity" else "test")
         stems = {}
@@ -255,7 +260,15 @@ class TagsTask(Task):
             "kept": len(kept),
             "made": sum(made_per_tag.values()),
         }
-        return Selection(tuple(kept), facts)
+        shortfall = (
+            f"the verification kept {len(kept)} of the {facts['made']} candidate clips made (at most "
+            f"{MAX_CANDIDATES_PER_EXAMPLE} per example asked for; per tag kept / made: "
+            + ", ".join(f"{t} {kept_per_tag[t]}/{made_per_tag[t]}" for t in sorted(made_per_tag))
+            + ")"
+            if len(kept) < n
+            else ""
+        )
+        return Selection(tuple(kept), facts, shortfall)
 
     def target_for(self, example: Example) -> int | None:
         return int(example.meta["target"])
@@ -269,8 +282,9 @@ class TagsTask(Task):
         if self._model is not None:
             return
         self._model = models.build(self.model_name, device=self.device)
+        roles = ROLES if self.stems_path is None else (*ROLES, *NON_TAG_ROLES)
         self.source = open_stem_source(
-            self.stems_path, ROLES, self.n_stems, self.seed, self._model.sr, DURATION, progress
+            self.stems_path, roles, self.n_stems, self.seed, self._model.sr, DURATION, progress
         )
         explainable = tuple(tag for tag in TAG_SOURCES if tag in self._model.classes)
         absent: dict[str, list[float]] = {tag: [] for tag in explainable}
@@ -289,7 +303,9 @@ class TagsTask(Task):
             for tag in explainable
             if self.min_kept == 0 or (made[tag] >= MIN_CANDIDATES and kept[tag] / made[tag] >= self.min_kept)
         )
-        checks = [ValidityCheck("tags_served", len(self.served), MIN_TAGS_SERVED, ">=")]
+        checks = [
+            ValidityCheck("tags_served", len(self.served), MIN_TAGS_SERVED, ">=", self._why_not_served(made, kept))
+        ]
         card = {
             "model": self.model_name,
             "classes": len(self._model.classes),
@@ -309,6 +325,22 @@ class TagsTask(Task):
             },
         }
         self._set_prepared(self._model, checks, card)
+
+    def _why_not_served(self, made: Counter, kept: Counter) -> str:
+        """Per tag not served, why: too few candidates, too few kept, or a level of 1 (its source is in
+        every mix, so the model's false positives cannot be measured)."""
+        reasons = []
+        for tag in sorted(set(made) | set(self.levels)):
+            if tag in self.served:
+                continue
+            if self.levels.get(tag, 0.0) >= 1.0:
+                reasons.append(f"{tag}: its source is in every validity mix, so its level is 1 (no mix to measure it)")
+            elif made[tag] < MIN_CANDIDATES:
+                reasons.append(f"{tag}: the candidate of {made[tag]} validity clips (needs {MIN_CANDIDATES})")
+            else:
+                reasons.append(f"{tag}: kept {kept[tag]} of {made[tag]} (needs {self.min_kept:.0%})")
+        served = f"served: {', '.join(self.served)}" if self.served else "none served"
+        return "; ".join([served, *reasons])
 
     def _levels(self, absent: dict[str, list[float]]) -> dict[str, float]:
         """Per tag, the probability that only ``false_positive`` of the mixes without its source

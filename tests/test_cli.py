@@ -1,6 +1,8 @@
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from audiox_bench.engine.run_spec import RunSpec
 from audiox_bench.engine.runner import run_benchmark
 from audiox_bench.results.store import read_records
 from audiox_bench.results.tables import LEADERBOARD_COLUMNS
-from tests.conftest import TINY_CONFOUND_SPEC
+from tests.conftest import TINY_CONFOUND_SPEC, TINY_VOCALS_SPEC
 
 REQUIRED_FIELDS = {
     "task",
@@ -210,3 +212,40 @@ def test_target_class_by_name_and_unknown_class(tiny_confound, tmp_path, capsys)
     assert {r.target_name for r in read_records(tmp_path / "r")} == {"piano"}
     assert main(["run", "--task", TINY_CONFOUND_SPEC, "--target", "drums", "--n-examples", "3", "--no-progress"]) == 2
     assert "has no class 'drums'; classes: guitar, piano" in capsys.readouterr().err
+
+
+def test_a_run_never_writes_into_a_folder_that_is_not_a_run(tiny_confound, tmp_path, capsys):
+    mine = tmp_path / "my-stems"
+    mine.mkdir()
+    (mine / "track.wav").write_bytes(b"mine")
+    argv = ["run", "--task", TINY_CONFOUND_SPEC, "--n-examples", "1", "--out", str(mine), "--no-progress"]
+    assert main(argv) == 2
+    assert "is not empty and is not a run directory (it holds 'track.wav'); give a new or empty folder" in (
+        capsys.readouterr().err
+    )
+    assert [p.name for p in mine.iterdir()] == ["track.wav"]
+    assert main([*argv, "--overwrite"]) == 2  # --overwrite replaces runs, never a user's folder
+
+
+def test_not_applicable_names_the_configuration_that_applies(tiny_vocals, tmp_path):
+    argv = ["run", "--task", TINY_VOCALS_SPEC, "--explainer", "occlusion", "--n-examples", "1", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path / "r")]) == 0
+    (record,) = read_records(tmp_path / "r")
+    assert record.not_applicable.endswith("occlusion:over=slime explains the model input's segments")
+
+
+def test_ctrl_c_says_on_its_own_line_that_the_command_resumes(tiny_confound, tmp_path):
+    out = tmp_path / "r"
+    argv = ["run", "--task", TINY_CONFOUND_SPEC, "--explainer", "slime", "--n-examples", "50", "--out", str(out)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "audiox_bench", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (out / "records.jsonl").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert f"\nerror: interrupted (the records made so far are in {out}: the same command resumes the run)" in err

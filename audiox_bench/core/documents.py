@@ -36,12 +36,15 @@ class ValidityCheck:
         The bound.
     comparison : str
         ``">="`` or ``"<="``: how ``value`` must compare to ``threshold``.
+    why : str
+        What lies behind the value (e.g. per tag, how many clips its verification kept), said with it.
     """
 
     name: str
     value: float
     threshold: float
     comparison: str
+    why: str = ""
 
     @property
     def passed(self) -> bool:
@@ -55,7 +58,8 @@ class ValidityCheck:
         return {**asdict(self), "passed": self.passed}
 
     def __str__(self) -> str:
-        return f"{self.name} = {self.value:.4f} (needs {self.comparison} {self.threshold})"
+        said = f"{self.name} = {self.value:.4f} (needs {self.comparison} {self.threshold})"
+        return f"{said}: {self.why}" if self.why else said
 
 
 @dataclass(frozen=True)
@@ -235,10 +239,13 @@ class Selection:
     facts : mapping
         What the selection measured (e.g. ``hybrids_made``, ``kept_per_tag``); empty when every example
         made is served.
+    shortfall : str
+        Why fewer examples than asked for were served (empty when all were).
     """
 
     examples: tuple[Example, ...]
     facts: Mapping[str, Any] = field(default_factory=dict)
+    shortfall: str = ""
 
 
 @dataclass(frozen=True)
@@ -307,7 +314,7 @@ class TaskValidity:
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> TaskValidity:
         checks = tuple(
-            ValidityCheck(c["name"], float(c["value"]), float(c["threshold"]), c["comparison"])
+            ValidityCheck(c["name"], float(c["value"]), float(c["threshold"]), c["comparison"], c.get("why", ""))
             for c in data.get("checks", ())
         )
         examples = {key: ExampleFingerprint.from_dict(value) for key, value in (data.get("examples") or {}).items()}

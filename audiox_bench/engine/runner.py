@@ -37,7 +37,8 @@ from audiox_bench.results.tables import Tables
 
 @dataclass
 class RunResult:
-    """What :func:`run_benchmark` returns: the records, the validity of each task, and the run's tables."""
+    """What :func:`run_benchmark` returns: the records, the validity of each task, and the run's tables;
+    the tasks that failed their validity check, and those that served no example (with why)."""
 
     records: list[Record]
     validity: dict[str, TaskValidity]
@@ -45,6 +46,7 @@ class RunResult:
     invalid_tasks: list[str] = field(default_factory=list)
     seconds: float = 0.0
     group_rows: list[GroupRow] = field(default_factory=list)
+    empty_tasks: dict[str, str] = field(default_factory=dict)
 
     @property
     def tables(self) -> Tables:
@@ -149,7 +151,10 @@ def run_benchmark(
         run = write_tables(store.path)  # from what the directory holds: rebuilding them gives the same bytes
     else:
         run = run_tables(records, group_rows, run_info, validity)
-    return RunResult(records, validity, run, invalid, time.perf_counter() - start, group_rows)
+    empty = {
+        p.name: str(p.validity.selection.get("shortfall", "")) for p in tasks if p.validity.passed and not p.examples
+    }
+    return RunResult(records, validity, run, invalid, time.perf_counter() - start, group_rows, empty)
 
 
 def _prepare(task_name: str, task: Task, n_examples: int, spec: RunSpec, progress: bool) -> _PreparedTask:
@@ -165,6 +170,15 @@ def _prepare(task_name: str, task: Task, n_examples: int, spec: RunSpec, progres
         )
         return _PreparedTask(task_name, task, validity)
     selection = task.select(n_examples)
+    facts = dict(selection.facts)
+    if len(selection.examples) < n_examples:
+        why = selection.shortfall or "the task made no more"
+        tqdm.write(
+            f"warning: task {task_name!r} serves {len(selection.examples)} of the {n_examples} examples asked for: "
+            f"{why}",
+            file=sys.stderr,
+        )
+        facts["shortfall"] = why
     for example in selection.examples:
         check_audio(example.audio, example.sr, what=f"example {example.id!r}")
     outputs = predict_examples(task.model, selection.examples)  # (n, n_classes)
@@ -177,7 +191,7 @@ def _prepare(task_name: str, task: Task, n_examples: int, spec: RunSpec, progres
         example.id: fingerprint_example(example, int(target), float(output[target]))
         for example, target, output in zip(selection.examples, targets, outputs)
     }
-    validity = replace(validity, selection=selection.facts, examples=fingerprints)
+    validity = replace(validity, selection=facts, examples=fingerprints)
     return _PreparedTask(task_name, task, validity, selection.examples, tuple(int(t) for t in targets))
 
 

@@ -127,6 +127,7 @@ def _validity(task: str, validity: Mapping[str, TaskValidity]) -> str:
     )
     checks = "; ".join(
         f"{html.escape(c.name)} = {_number(c.value)} (needs {html.escape(c.comparison)} {_number(c.threshold)})"
+        + (f" [{html.escape(c.why)}]" if c.why else "")
         for c in entry.checks
     )
     chosen = (
@@ -400,6 +401,10 @@ def to_html(
         _task_section(task, rows, tables, specs, info, validity or {}, figures)
         for task, rows in tables.leaderboard.groupby("task", sort=True)
     ]
+    for task in sorted(set(validity or {}) - set(tables.leaderboard["task"])):  # no record: say why
+        shortfall = (validity or {})[task].selection.get("shortfall")
+        said = f'<p class="note">No example was explained: {html.escape(str(shortfall))}.</p>' if shortfall else ""
+        sections.append(f"<h2>{html.escape(task)}</h2>{_validity(task, validity or {})}{said}")
     descriptions = "".join(
         f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in sorted(info.metric_descriptions.items())
     )

@@ -83,6 +83,11 @@ def read_validity(path: Path) -> dict[str, TaskValidity]:
     return validity_of(data) if isinstance(data, dict) else {}
 
 
+def is_run_directory(path: Path) -> bool:
+    """Whether ``path`` holds a run (its ``run.json`` or records)."""
+    return any((Path(path) / name).is_file() for name in (RUN, RECORDS, COMPRESSED_RECORDS))
+
+
 class RunStore:
     """A run directory opened for writing.
 
@@ -96,11 +101,18 @@ class RunStore:
     Raises
     ------
     AudioxError
-        If the directory cannot be written.
+        If the directory cannot be written, or is a non-empty folder that is not a run directory.
     """
 
     def __init__(self, path: Path, overwrite: bool = False) -> None:
         self.path = Path(path)
+        if self.path.is_dir() and not is_run_directory(self.path):
+            entries = sorted(p.name for p in self.path.iterdir())
+            if entries:  # a user's folder (their stems, their results): never written into by surprise
+                raise AudioxError(
+                    f"--out {str(self.path)!r} is not empty and is not a run directory (it holds {entries[0]!r}); "
+                    "give a new or empty folder"
+                )
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             probe = self.path / ".write-test"

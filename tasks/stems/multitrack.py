@@ -5,7 +5,10 @@ dataset in the Slakh2100 or MUSDB18-HQ layout (``stems=DIR``).
   ``stems/S00.flac``, ... Instrument classes map to roles: Piano -> piano, Guitar -> guitar, Bass -> bass,
   Strings (and Strings (continued)) -> strings, drum stems -> drums; other classes are left out.
 - **MUSDB18-HQ**: track folders holding ``vocals.wav``, ``drums.wav``, ``bass.wav`` and ``other.wav``
-  (roles vocals, drums, bass, other).
+  (roles vocals, drums, bass, other); a track folder missing one of them is skipped with a warning naming
+  it.
+
+The folder given holds the track folders (or split folders of them): a single track is refused.
 
 Tracks are assigned to the train (70%), validation (10%) and test (20%) banks by a stable hash of their
 folder name, so no track is shared between training and test data. A bank of a role is ``count`` clips
@@ -17,6 +20,7 @@ Banks are cached like synthesised ones.
 from __future__ import annotations
 
 import hashlib
+import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from tqdm.auto import tqdm
 
 from audiox_bench.core.audio import resample
 from audiox_bench.core.disk_cache import cache_dir, cache_key, load_arrays, save_arrays
@@ -97,12 +102,22 @@ def find_tracks(root: str | Path) -> list[Track]:
     root = Path(root)
     if not root.is_dir():
         raise InvalidInputError(f"stems directory {str(root)!r} does not exist")
+    if (root / "metadata.yaml").is_file() or any((root / f"{name}.wav").is_file() for name in MUSDB_FILES):
+        raise InvalidInputError(
+            f"{str(root)!r} is one track, not a dataset: give the folder that holds the track folders "
+            "(DIR/<track>/vocals.wav, drums.wav, bass.wav, other.wav for MUSDB18-HQ; DIR/<track>/metadata.yaml "
+            "and stems/ for Slakh2100)"
+        )
     tracks = []
-    for folder in sorted(p for p in [root, *root.glob("*"), *root.glob("*/*")] if p.is_dir()):
+    for folder in sorted(p for p in [*root.glob("*"), *root.glob("*/*")] if p.is_dir()):
+        musdb = [name for name in MUSDB_FILES if (folder / f"{name}.wav").is_file()]
         if (folder / "metadata.yaml").is_file():
             tracks.append(_slakh_track(folder))
-        elif all((folder / f"{name}.wav").is_file() for name in MUSDB_FILES):
+        elif len(musdb) == len(MUSDB_FILES):
             tracks.append(Track(folder.name, {name: (folder / f"{name}.wav",) for name in MUSDB_FILES}))
+        elif musdb:
+            missing = ", ".join(f"{name}.wav" for name in MUSDB_FILES if name not in musdb)
+            tqdm.write(f"warning: skipping MUSDB18-HQ track {str(folder)!r}: it has no {missing}", file=sys.stderr)
         elif (folder / "stems").is_dir() and not (folder / "metadata.yaml").exists():
             raise InvalidInputError(f"Slakh2100 track {str(folder)!r} has stems but no metadata.yaml")
     if not tracks:

@@ -19,6 +19,7 @@ from audiox_bench.core.errors import AudioxError, InvalidInputError
 from audiox_bench.models import musicnn
 from audiox_bench.models.tensor_bundle import read_checkpoint
 from audiox_bench.results.store import read_records
+from audiox_bench.tasks.stems.singing import render_vocal_bank
 from audiox_bench.tasks.stems.synthesis import render_role_bank
 from audiox_bench.tasks.tags import TAG_SOURCES
 
@@ -158,12 +159,19 @@ def _wav(path, audio, sr=16_000):
     return path
 
 
-def test_predict_prints_top_tags_and_json_averaging_windows(tiny_tags, tmp_path, capsys):
+def test_predict_prints_top_tags_and_json_averaging_windows(tiny_tags, tmp_path, capsys, monkeypatch):
+    from audiox_bench.tasks import tags
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("predict built the task's stems")
+
+    monkeypatch.setattr(tags, "open_stem_source", no_data)  # predicting needs the model only
     example = tiny_tags.examples(1)[0]
-    long = _wav(tmp_path / "long.wav", np.concatenate([example.audio, example.audio, example.audio[:8000]]))
-    assert main(["predict", str(long), "--task", TINY_TAGS, "--top", "3"]) == 0
+    covered = _wav(tmp_path / "covered.wav", np.concatenate([example.audio, example.audio, example.audio[:8000]]))
+    assert main(["predict", str(covered), "--task", TINY_TAGS, "--top", "3"]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == "mean over 2 window(s) of 3 s" and len(printed) == 4
+    assert printed[0].startswith("mean over 3 window(s) of 3 s covering the file") and len(printed) == 4
+    long = _wav(tmp_path / "long.wav", np.concatenate([example.audio, example.audio]))
     assert main(["predict", str(long), "--task", TINY_TAGS, "--json"]) == 0
     tags = json.loads(capsys.readouterr().out)
     expected = tiny_tags.model.predict_proba(example.audio)[0]
@@ -174,12 +182,21 @@ def test_predict_prints_top_tags_and_json_averaging_windows(tiny_tags, tmp_path,
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_predict_works_for_any_task(tiny_confound, tmp_path, capsys):
-    clip = _wav(tmp_path / "clip.wav", tiny_confound.examples(1)[0].audio)
+def test_predict_works_for_any_task_without_making_its_data(tiny_confound, tmp_path, capsys, monkeypatch):
+    from audiox_bench.tasks.confound import ConfoundTask
     from tests.conftest import TINY_CONFOUND_SPEC
 
+    clip = _wav(tmp_path / "clip.wav", tiny_confound.examples(1)[0].audio)
+    expected = tiny_confound.model.predict_proba(tiny_confound.examples(1)[0].audio)[0]
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("predict made the task's data")
+
+    monkeypatch.setattr(ConfoundTask, "_audio_set", no_data)  # the cached model is loaded as remembered valid
+    monkeypatch.setattr(ConfoundTask, "_accuracy", no_data)
     assert main(["predict", str(clip), "--task", TINY_CONFOUND_SPEC, "--json"]) == 0
-    assert set(json.loads(capsys.readouterr().out)) == {"guitar", "piano"}
+    said = json.loads(capsys.readouterr().out)
+    assert list(said) == ["guitar", "piano"] and np.allclose(list(said.values()), expected, atol=1e-6)
 
 
 def _stems(roles, seed=0, seconds=4.0, sr=22_050):
@@ -233,6 +250,70 @@ def test_tags_and_confound_run_on_a_slakh_tree(tmp_path, capsys):
         )["n_train"]
         == 40
     )
+
+
+def musdb_like(root: Path, n_tracks: int = 14) -> Path:
+    """A MUSDB18-HQ tree of synthesised stems: the formant singer as vocals, strings as other."""
+    for t in range(n_tracks):
+        folder = root / f"Artist {t} - Song"
+        folder.mkdir(parents=True)
+        stems = _stems(("drums", "bass", "strings"), seed=10 * t, seconds=6.0)
+        stems["vocals"] = render_vocal_bank(1, 10 * t + 7, 22_050, 6.0)[0]
+        for role, audio in stems.items():
+            sf.write(folder / f"{'other' if role == 'strings' else role}.wav", audio, 22_050)
+    return root
+
+
+def test_a_musdb_tree_works_with_the_default_thresholds(tmp_path, capsys):
+    """Every MUSDB18-HQ mix used to hold every source (``other`` was dropped, 3 roles, 3 per mix), so no
+    tag's level could be measured and validity failed with no reason: 'other' is now mixed in as a
+    non-tag source and a mix holds all roles but one."""
+    tree = musdb_like(tmp_path / "musdb")
+    spec = f"tags:stems={tree},n_stems=12,n_validity=80"  # default thresholds
+    out = tmp_path / "run"
+    code = main(["run", "--task", spec, "--explainer", "occlusion", "--n-examples", "3", "--out", str(out)])
+    captured = capsys.readouterr()
+    validity = json.loads((out / "validity.json").read_text())
+    (entry,) = validity.values()
+    assert code == 0, captured.err
+    (check,) = entry["checks"]
+    assert check["passed"] and "served: " in check["why"]
+    assert {"drums", "vocals", "bass", "other"} <= set(
+        json.loads(next((out / "models").iterdir()).read_text())["stems"]["roles"]
+    )
+
+
+def test_a_track_missing_a_stem_is_named_and_a_single_track_is_refused(tmp_path, capsys):
+    from audiox_bench.tasks.stems.multitrack import find_tracks
+
+    tree = musdb_tree(tmp_path / "musdb", n_tracks=3)
+    broken = next(tree.glob("train/*"))
+    (broken / "drums.wav").unlink()
+    assert len(find_tracks(tree)) == 2
+    assert f"warning: skipping MUSDB18-HQ track {str(broken)!r}: it has no drums.wav" in capsys.readouterr().err
+    single = next(tree.glob("train/*"))
+    with pytest.raises(InvalidInputError, match="is one track, not a dataset: give the folder that holds the track"):
+        find_tracks(single)
+
+
+def test_a_failed_validity_check_says_why_per_tag(tmp_path, capsys):
+    tree = musdb_like(tmp_path / "musdb", n_tracks=6)
+    spec = f"tags:stems={tree},n_stems=4,n_validity=12"  # too few validity clips for any tag
+    assert main(["run", "--task", spec, "--n-examples", "2", "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "error: tasks failed their validity check: tags" in err
+    assert "none served; drums: the candidate of" in err and "(needs 10)" in err
+    page = (tmp_path / "run" / "leaderboard.html").read_text()
+    assert "failed its validity check" in page and "the candidate of" in page
+
+
+def test_a_run_that_serves_no_example_is_exit_2_with_the_reason(tmp_path, capsys):
+    tree = musdb_like(tmp_path / "musdb", n_tracks=6)
+    spec = f"tags:stems={tree},n_stems=4,n_validity=12,min_kept=0,present=0.999"  # nothing can pass
+    assert main(["run", "--task", spec, "--n-examples", "2", "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "serves 0 of the 2 examples asked for: the verification kept 0 of the" in err
+    assert "error: tasks served no example: tags" in err
 
 
 def test_a_musdb_tree_serves_its_roles(tmp_path):

@@ -11,7 +11,13 @@ from audiox_bench.core.components import Factorization
 from audiox_bench.core.data import DefaultConfiguration, Example, model_input
 from audiox_bench.core.registry import contents
 from audiox_bench.explainers import SKIP_ON_TAGS
-from audiox_bench.factorizations.segmentation import LAYOUTS, SegmentationFactorization
+from audiox_bench.factorizations.contents import content_fill
+from audiox_bench.factorizations.segmentation import (
+    LAYOUTS,
+    SegmentationFactorization,
+    segment_components,
+    segment_layout,
+)
 from audiox_bench.perturbation.lime import LIME, LimeExplainer, LimeSettings
 
 CONTENTS = ("zero", "min_data", "min_inp", "mean_inp", "noise_norm")  # the paper's five occlusion contents
@@ -72,11 +78,13 @@ class SLIME(LimeExplainer):
         ``seed`` (and becomes part of the cache key)."""
         features = model_input(require(model, FeatureClassifier, "slime"), example)
         stochastic = self.content.stochastic
-        fill = self.content.fill(features, model.feature_stats, np.random.default_rng(seed if stochastic else 0))
         key = f"{example.id}|slime:{self.segmentation}:{self.n_bands}x{self.n_time}|{self.content_name}"
+        layout = segment_layout(self.segmentation, self.n_time, self.n_bands)
+        cells, _ = segment_components(*features.shape, layout)
+        rng = np.random.default_rng(seed if stochastic else 0)
         return SegmentationFactorization(
             features,
-            fill,
+            content_fill(self.content, features, model.feature_stats, rng, cells),
             self.segmentation,
             self.n_time,
             self.n_bands,

@@ -19,7 +19,9 @@ from audiox_bench.core.data import Figure, MetricInput, Scores
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.interfaces import Metric
 from audiox_bench.core.records import GroupRow, Record
+from audiox_bench.metrics.complexity import weight_entropy
 from audiox_bench.models.reinitialization import ORDERS
+from audiox_bench.perturbation.noisy_inputs import noisy_copies
 from audiox_bench.results.plots import (
     explainer_ticks,
     figure_path,
@@ -31,6 +33,7 @@ from audiox_bench.results.plots import (
 MIN_COMPONENTS = 3  # with 2 components |Spearman| is 1 whatever the weights
 N_PERMUTATIONS = 2000  # draws of the permutation null (the mean |rho| of unrelated explanations)
 NULL_STREAM = 0x5EED  # the seed of the explainer's second explanation, apart from the instance's draws
+NOISE_STREAM = 0x5A0F  # sMPRT's input noise, apart from the instance's other draws
 SIGNIFICANCE = 0.05
 
 
@@ -125,17 +128,32 @@ class RandomizationDivergence(Metric):
     seed (answered by the prediction cache for explainers whose masks do not depend on the seed); the curve
     adds ``(n_layers - 1) x n_models`` more.
 
+    Two repairs of the test by Hedström et al. (TMLR 2023, "Sanity checks revisited"): ``.emprt``, their
+    efficient MPRT, the ratio of the complexity of the randomized models' explanations to the trained
+    model's (the entropy of |w| / sum |w|, :func:`~audiox_bench.metrics.complexity.weight_entropy`; their
+    histogram entropy of attribution values means little over ten components), better when higher (an
+    explanation of a random model should be less structured), computed from the same explanations at no
+    cost; and ``smooth=N``, their smoothed MPRT: every explanation (trained and randomized) is the mean of
+    N explanations of noisy copies of the input (Gaussian noise of ``noise`` times the standard deviation of
+    the model input, drawn from the instance's seed), which removes the explainer's own noise from the
+    comparison (N times the cost).
+
     Parameters
     ----------
     n_models : int
         Randomized models per instance (the audioLIME paper used 10 random VGGs; 4 keeps the check within
         5x the cost of the explanation).
     order : str
-        ``cascading`` or ``independent``.
+        ``cascading`` (top-down, the default), ``bottom_up`` or ``independent``.
     layers : int, optional
-        Layers re-initialised (cascading; default all) or the one re-initialised (independent; default 1).
+        Layers re-initialised (cascading, bottom_up; default all) or the one re-initialised (independent;
+        default 1).
     curve : bool
         Also compute the layer-wise curve (cascading, over the same seeds).
+    smooth : int
+        Noisy copies per explanation for sMPRT (0: off, the default).
+    noise : float
+        Standard deviation of the sMPRT noise, relative to the model input's.
     """
 
     name = "randomization_divergence"
@@ -145,6 +163,7 @@ class RandomizationDivergence(Metric):
         "or reversed; passes: moves more than the explainer's own seed noise)"
     )
     value_roles = (
+        ("emprt", "score"),
         ("unrelated", "reference"),
         ("signed", "diagnostic"),
         ("seed_null", "diagnostic"),
@@ -156,13 +175,20 @@ class RandomizationDivergence(Metric):
     )
 
     def __init__(
-        self, n_models: int = 4, order: str = "cascading", layers: int | None = None, curve: bool = False
+        self,
+        n_models: int = 4,
+        order: str = "cascading",
+        layers: int | None = None,
+        curve: bool = False,
+        smooth: int = 0,
+        noise: float = 0.1,
     ) -> None:
-        if n_models < 1:
-            raise ValueError("n_models must be at least 1")
+        if n_models < 1 or smooth < 0 or noise <= 0:
+            raise ValueError("n_models >= 1, smooth >= 0 and noise > 0 are needed")
         if order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
         self.n_models, self.order, self.layers, self.curve = int(n_models), order, layers, bool(curve)
+        self.smooth, self.noise = int(smooth), float(noise)
         self._models: weakref.WeakKeyDictionary[Classifier, dict] = weakref.WeakKeyDictionary()
 
     def __getstate__(self) -> dict[str, Any]:  # randomized copies are rebuilt where the metric runs
@@ -173,7 +199,7 @@ class RandomizationDivergence(Metric):
         self._models = weakref.WeakKeyDictionary()
 
     def value_names(self) -> list[str]:
-        return [self.name, *(f"{self.name}.{v}" for v in ("signed", "seed_null", "unrelated"))]
+        return [self.name, *(f"{self.name}.{v}" for v in ("emprt", "signed", "seed_null", "unrelated"))]
 
     def _randomized(self, model: LayerRandomizable, order: str, layers: int | None) -> list[Classifier]:
         """The ``n_models`` randomized copies for (order, layers), built once per model and kept with it."""
@@ -184,14 +210,24 @@ class RandomizationDivergence(Metric):
             ]
         return cache[(order, layers)]
 
-    @staticmethod
-    def _weights(item: MetricInput, models: list[Classifier]) -> list[np.ndarray]:
-        """Weights of the explanations of ``models``, the constant ones (which rank nothing) left out."""
-        explanations = item.explainer.explain_models(
-            models, item.example, item.factorization, item.explanation.target, item.seed
-        )
-        weights = [np.asarray(e.weights, dtype=np.float64) for e in explanations]
+    def _weights(self, item: MetricInput, models: list[Classifier]) -> list[np.ndarray]:
+        """Weights of the explanations of ``models`` (smoothed over noisy copies with ``smooth``), the
+        constant ones (which rank nothing) left out."""
+        if self.smooth:
+            weights = list(np.mean([self._explained(item, models, copy) for copy in self._noisy(item)], axis=0))
+        else:
+            weights = self._explained(item, models, (item.example, item.factorization))
         return [w for w in weights if np.ptp(w) > 0]
+
+    @staticmethod
+    def _explained(item: MetricInput, models: list[Classifier], copy: tuple) -> list[np.ndarray]:
+        example, factorization = copy
+        explanations = item.explainer.explain_models(models, example, factorization, item.explanation.target, item.seed)
+        return [np.asarray(e.weights, dtype=np.float64) for e in explanations]
+
+    def _noisy(self, item: MetricInput) -> list[tuple]:
+        """sMPRT's ``smooth`` noisy copies of the instance (example, factorization), from its seed."""
+        return noisy_copies(item, self.smooth, self.noise, NOISE_STREAM)
 
     @staticmethod
     def _seed_null(item: MetricInput, trained: np.ndarray) -> float | None:
@@ -217,12 +253,20 @@ class RandomizationDivergence(Metric):
             )
         if np.ptp(trained) == 0:
             raise NotApplicableError("the explanation is constant: it ranks no component, so no rank correlation")
+        if self.smooth:  # sMPRT: the trained explanation smoothed like the randomized ones
+            smoothed = self._weights(item, [item.model])
+            if not smoothed:
+                raise NotApplicableError("the smoothed explanation of the trained model is constant")
+            trained = smoothed[0]
         randomized = self._weights(item, self._randomized(model, self.order, self.layers))
         if not randomized:
             raise NotApplicableError("every explanation of the randomized models is constant (ranks nothing)")
         rng = np.random.default_rng([item.seed, NULL_STREAM])
         values: dict[str, Any] = {
             self.name: float(np.mean([rank_divergence(trained, w) for w in randomized])),
+            f"{self.name}.emprt": float(np.mean([weight_entropy(w) for w in randomized]) / weight_entropy(trained))
+            if weight_entropy(trained) > 0
+            else None,
             f"{self.name}.signed": float(np.mean([signed_rank_divergence(trained, w) for w in randomized])),
             f"{self.name}.seed_null": self._seed_null(item, trained),
             f"{self.name}.unrelated": float(np.mean([unrelated_divergence(trained, w, rng) for w in randomized])),

@@ -17,7 +17,7 @@ import numpy as np
 
 from audiox_bench.core.classifier import Classifier, Differentiable, require
 from audiox_bench.core.components import Factorization, FeatureFactorization
-from audiox_bench.core.data import Example, GroundTruth, Perturbation
+from audiox_bench.core.data import Example, GroundTruth, Perturbation, TruthSpans
 from audiox_bench.core.documents import Selection, ValidityCheck
 from audiox_bench.core.task import Task
 from audiox_bench.factorizations.segmentation import LAYOUTS, segment_components, segment_layout
@@ -29,6 +29,7 @@ from audiox_bench.tasks.detector import (
     SR,
     TRAINING,
     SingingVoiceDetector,
+    segment_seconds,
 )
 from audiox_bench.tasks.trained_model import TrainingSettings
 
@@ -280,6 +281,16 @@ class AdversarialRegionsTask(Task):
         self._set_prepared(model, checks, card)
 
     # -- truth ---------------------------------------------------------------------------------
+    def spans_for(self, example: Example) -> TruthSpans | None:
+        """The time spans of the perturbed regions (for segments of any grid)."""
+        perturbation = example.perturbation
+        if perturbation is None:
+            return None
+        edges = segment_seconds(self.model, example, perturbation.layout.n_time)
+        times = sorted({time for _, time in perturbation.regions})
+        spans = tuple((float(edges[t]), float(edges[t + 1])) for t in times)
+        return TruthSpans(spans, "the time spans of the perturbed regions", perturbation.adversarial_label)
+
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
         """The perturbed regions, for segmentations on the grid they were drawn on."""
         perturbation = example.perturbation

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from audiox_bench.core.classifier import Classifier
+from audiox_bench.core.classifier import Classifier, FeatureClassifier
 from audiox_bench.core.components import segment_edges
 from audiox_bench.core.data import Example, predict_examples
 from audiox_bench.core.documents import ValidityCheck
@@ -101,6 +101,14 @@ class VocalExcerpts:
         snr = rng.uniform(*SNR_DB)
         vocal = vocal * np.float32(rms(bed) / max(rms(vocal), 1e-8) * 10 ** (snr / 20))
         return bed, vocal.astype(np.float32), rng
+
+
+def segment_seconds(model: FeatureClassifier, example: Example, n_segments: int) -> np.ndarray:
+    """Edges in seconds (``n_segments + 1``) of ``n_segments`` equal time segments of ``example``'s model
+    input, as its feature factorizations cut them."""
+    features = example.features if example.features is not None else model.features(example.audio)[0]
+    bounds = model.segment_sample_bounds(features.shape[-1], n_segments, example.audio.size)
+    return np.asarray(bounds, dtype=np.float64) / example.sr
 
 
 def segment_gate(n_samples: int, segments: list[int], n_segments: int, sr: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.data import Example, GroundTruth
+from audiox_bench.core.data import Example, GroundTruth, TruthSpans
 from audiox_bench.core.documents import Selection
 from audiox_bench.core.task import Task
 from audiox_bench.tasks.detector import (
@@ -34,6 +34,7 @@ from audiox_bench.tasks.detector import (
     NOISE_AUGMENTATION,
     TRAINING,
     SingingVoiceDetector,
+    segment_seconds,
 )
 from audiox_bench.tasks.trained_model import TrainingSettings
 
@@ -123,6 +124,15 @@ class VocalInjectionTask(Task):
         return cached
 
     # -- truth ---------------------------------------------------------------------------------
+    def spans_for(self, example: Example) -> TruthSpans | None:
+        """The injected segments in seconds (for segments of any grid)."""
+        injected = sorted(example.meta.get("injected_segments") or ())
+        if not injected:
+            return None
+        edges = segment_seconds(self.model, example, N_SEGMENTS)
+        spans = tuple((float(edges[k]), float(edges[k + 1])) for k in injected)
+        return TruthSpans(spans, "the injected segments", CLASSES.index("vocals"))
+
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
         """The injected segments, for factorizations with 10 time segments: temporal segmentations
         (``tK``) and the vocal source x 10 segments (``vocals@tK``)."""

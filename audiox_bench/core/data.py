@@ -111,6 +111,26 @@ class GroundTruth:
         return len(self.components)
 
 
+@dataclass(frozen=True)
+class TruthSpans:
+    """Where in time the truth of an example lies, for metrics on time segments of any grid (the
+    explainer's segments need not be the task's).
+
+    Attributes
+    ----------
+    intervals : tuple of (float, float)
+        Spans ``[start, end)`` in seconds of the example's audio.
+    description : str
+        What they are (``the injected segments``).
+    target : int, optional
+        The class the truth drives (None: any class), as :attr:`GroundTruth.target`.
+    """
+
+    intervals: tuple[tuple[float, float], ...]
+    description: str = ""
+    target: int | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class Explanation:
     """What an explainer says about one prediction.
@@ -180,6 +200,7 @@ class MetricInput:
     ``ground_truth`` is None, where the task said. ``baseline`` is what a metric that switches components
     off fills them with unless it names its own: the task's baseline (an occlusion content, the same for
     every explainer), or ``own`` (the explanation's own fill; what an item made outside a run gets).
+    ``truth_spans`` is where in time the truth lies (for the class explained), where the task says.
     """
 
     explanation: Explanation
@@ -192,6 +213,7 @@ class MetricInput:
     seed: int = 0
     truth_note: str | None = None
     baseline: str = "own"
+    truth_spans: TruthSpans | None = None
 
 
 class Scores(Mapping[str, "float | None"]):

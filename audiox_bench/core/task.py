@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization
-from audiox_bench.core.data import Example, GroundTruth
+from audiox_bench.core.data import Example, GroundTruth, TruthSpans
 from audiox_bench.core.documents import ModelCard, Selection, ValidityCheck
 from audiox_bench.core.errors import ValidityError
 from audiox_bench.core.parameters import Configured
@@ -166,6 +166,18 @@ class Task(Configured, ABC):
                 f"explanation is of class {classes[target]!r}, whose drivers the task does not know"
             )
         return truth, None
+
+    def truth_spans(self, example: Example, target: int | None = None) -> TruthSpans | None:
+        """Where in time ``example``'s truth lies, for an explanation of class ``target``: None where the
+        task states no time span or its truth drives another class (tasks with a temporal truth say)."""
+        spans = self.spans_for(example)
+        if spans is None or (target is not None and spans.target is not None and spans.target != target):
+            return None
+        return spans
+
+    def spans_for(self, example: Example) -> TruthSpans | None:
+        """The truth's time spans without the class check (implemented by tasks with a temporal truth)."""
+        return None
 
     @abstractmethod
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:

@@ -117,6 +117,7 @@ def explain_item(
                 seed,
                 truth_note=truth_note,
                 baseline=task.baseline,
+                truth_spans=task.truth_spans(example, target),
             ),
         )
     except NotApplicableError as exc:  # the explainer does not apply here: N/A, not a failure

@@ -12,4 +12,5 @@ CONTENTS = {
     "min_inp": "audiox_bench.factorizations.contents:MinInput",
     "mean_inp": "audiox_bench.factorizations.contents:MeanInput",
     "noise_norm": "audiox_bench.factorizations.contents:BandNoise",
+    "noisy_linear": "audiox_bench.factorizations.contents:NoisyLinear",
 }

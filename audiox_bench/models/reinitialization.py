@@ -2,7 +2,8 @@
 
 A network's *layers* are its weight layers (convolutions and linear layers), in forward order, each
 together with the normalisation layers that follow it. ``cascading`` re-initialises the top ``n``
-layers (from the output down), ``independent`` only the ``n``-th layer from the top. Initialisation
+layers (from the output down; Adebayo et al.'s "top-down"), ``bottom_up`` the first ``n`` (from the input
+up; Hedström et al. 2023 discuss both), ``independent`` only the ``n``-th layer from the top. Initialisation
 uses the layers' own ``reset_parameters`` under a fixed seed, on a deep copy: the trained network is
 never touched.
 """
@@ -14,7 +15,7 @@ import copy
 import torch
 from torch import nn
 
-ORDERS = ("cascading", "independent")
+ORDERS = ("cascading", "bottom_up", "independent")
 _WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 _NORM_LAYERS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm)
 
@@ -52,10 +53,11 @@ def randomized_network(
     ----------
     network : torch.nn.Module
     order : str
-        ``cascading`` (the top ``layers`` layers) or ``independent`` (only the ``layers``-th from the top).
+        ``cascading`` (the top ``layers`` layers), ``bottom_up`` (the first ``layers`` layers) or
+        ``independent`` (only the ``layers``-th from the top).
     layers : int, optional
-        How many layers (cascading; default all) or which one, counted from the output starting at 1
-        (independent; default 1).
+        How many layers (cascading, bottom_up; default all) or which one, counted from the output starting
+        at 1 (independent; default 1).
     seed : int
         Seed of the new parameters.
 
@@ -69,10 +71,15 @@ def randomized_network(
     clone = copy.deepcopy(network)
     groups = layer_groups(clone)
     n = len(groups)
-    count = (n if order == "cascading" else 1) if layers is None else int(layers)
+    count = (1 if order == "independent" else n) if layers is None else int(layers)
     if not 1 <= count <= n:
         raise ValueError(f"layers must be between 1 and {n} for this network, got {count}")
-    chosen = groups[n - count :] if order == "cascading" else [groups[n - count]]
+    if order == "cascading":
+        chosen = groups[n - count :]
+    elif order == "bottom_up":
+        chosen = groups[:count]
+    else:
+        chosen = [groups[n - count]]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for group in reversed(chosen):  # from the output down, so a seed gives the same top layers

@@ -18,6 +18,7 @@ import numpy as np
 from audiox_bench.core.classifier import Classifier, FeatureClassifier
 from audiox_bench.core.components import Factorization, FeatureFactorization
 from audiox_bench.core.registry import contents
+from audiox_bench.factorizations.contents import content_fill
 
 OWN = "own"  # the explanation's own fill: today's behaviour before one baseline per task, by request only
 TASK = "task"  # a metric parameter meaning: the task's baseline
@@ -54,5 +55,6 @@ def switched_off(factorization: Factorization, model: Classifier, baseline: str,
     if baseline == OWN or not isinstance(factorization, FeatureFactorization):
         return factorization
     stats = model.feature_stats if isinstance(model, FeatureClassifier) else None
-    fill = contents.build(baseline).fill(factorization.features, stats, np.random.default_rng([seed, BASELINE_STREAM]))
+    rng = np.random.default_rng([seed, BASELINE_STREAM])
+    fill = content_fill(contents.build(baseline), factorization.features, stats, rng, factorization.cell_map)
     return factorization.with_fill(fill)

@@ -104,6 +104,8 @@ def cost_quality(
     plt = pyplot()
     if plt is None or len(explainers) < 2:
         return None
+    from matplotlib.ticker import NullLocator
+
     quality = np.asarray(quality, dtype=np.float64)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for ax, cost, label in (
@@ -120,6 +122,7 @@ def cost_quality(
             if on_front:
                 ax.annotate(_short(name), (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks: most of the drawing time, no information
         ax.set_xlim(cost.min() / 2, cost.max() * 20)  # room for the labels of the costliest
         ax.set_xlabel(label)
     axes[0].invert_yaxis()  # the axes share y: best (0) at the top of both

@@ -59,7 +59,17 @@ def bca_interval(values: np.ndarray, seed: int, confidence: float = CONFIDENCE) 
         return (np.nan, np.nan)
     if np.all(values == values[0]):
         return (float(values[0]), float(values[0]))
-    result = stats.bootstrap(
+    with warnings.catch_warnings():  # degenerate samples (a few distinct values): handled below
+        warnings.simplefilter("ignore")
+        result = _bca(values, seed, confidence)
+    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    if not (np.isfinite(low) and np.isfinite(high)):  # BCa's acceleration is undefined on a few ties
+        low, high = (float(v) for v in np.quantile(values, [(1 - confidence) / 2, (1 + confidence) / 2]))
+    return (low, high)
+
+
+def _bca(values: np.ndarray, seed: int, confidence: float):
+    return stats.bootstrap(
         (values,),
         np.mean,
         confidence_level=confidence,
@@ -68,10 +78,6 @@ def bca_interval(values: np.ndarray, seed: int, confidence: float = CONFIDENCE) 
         rng=np.random.default_rng(seed),
         vectorized=True,
     )
-    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    if not (np.isfinite(low) and np.isfinite(high)):  # BCa's acceleration is undefined on a few ties
-        low, high = (float(v) for v in np.quantile(values, [(1 - confidence) / 2, (1 + confidence) / 2]))
-    return (low, high)
 
 
 @dataclass(frozen=True)

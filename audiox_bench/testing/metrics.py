@@ -26,7 +26,10 @@ def _score(metric: Metric, item: MetricInput) -> Scores:
 def _metric_builds(s: Subject) -> None:
     expect(isinstance(s.obj, Metric | GroupMetric), f"built a {type(s.obj).__name__}")
     main = s.obj.value_spec(s.obj.name)
-    expect(main.primary and main.role == "score", "its main value must be a primary score")
+    expect(
+        main.role in ("score", "diagnostic"),
+        f"its main value is declared {main.role!r}: a score (ranked) or a diagnostic (shown, not ranked)",
+    )
 
 
 def _metric_values(s: Subject) -> None:

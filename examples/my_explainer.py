@@ -1,23 +1,23 @@
 """A runnable example of registering your own explainer with AudioX-Bench.
 
-``energy`` ranks the components of another explainer's factorization by their loudness alone: it
-never asks the model. It is a useful foil: it can look right when the truth happens to be loud (the
-drums in ``confound``), and the parameter-randomization check exposes it (its explanation does not
-change when the model is randomized, so ``randomization_divergence`` is 0).
+``peak`` ranks the components of another explainer's factorization by their peak level alone: it never
+asks the model (like the built-in control ``energy``, which uses their RMS). It can look right when the
+truth happens to be loud (the drums in ``confound``), and the parameter-randomization check exposes it
+(its explanation does not change when the model is randomized, so ``randomization_divergence`` is 0).
 
 Three ways to use it:
 
 1. A file, through ``--plugin``::
 
        audiox list explainers --plugin examples/my_explainer.py
-       audiox run --plugin examples/my_explainer.py --explainer energy --explainer audiolime --quick
+       audiox run --plugin examples/my_explainer.py --explainer peak --explainer audiolime --quick
 
 2. An installed package: put the class in your package and declare, in its ``pyproject.toml``::
 
        [project.entry-points."audiox_bench.explainers"]
-       energy = "my_package.my_explainer:EnergyExplainer"
+       peak = "my_package.my_explainer:PeakExplainer"
 
-   ``audiox`` then finds ``energy`` by name, with no ``--plugin``.
+   ``audiox`` then finds ``peak`` by name, with no ``--plugin``.
 
 3. The Python API: run this file (``python examples/my_explainer.py``); registering the class in the
    running process is enough for ``audiox_bench.run`` to find it.
@@ -35,9 +35,10 @@ from audiox_bench.core.registry import explainers
 from audiox_bench.core.spec import Spec
 
 
-@audiox_bench.register_explainer("energy")
-class EnergyExplainer(Explainer):
-    """Weights = root-mean-square level of each component alone (audio) or its mean feature value.
+@audiox_bench.register_explainer("peak")
+class PeakExplainer(Explainer):
+    """Weights = peak absolute level of each component alone (its audio, or its feature region above
+    the fill).
 
     Parameters
     ----------
@@ -48,7 +49,7 @@ class EnergyExplainer(Explainer):
     """
 
     family = "any"
-    description = "components ranked by their level alone, without asking the model (example plugin)"
+    description = "components ranked by their peak level alone, without asking the model (example plugin)"
 
     def __init__(self, over: str = "audiolime", **factorization) -> None:
         self.over = explainers.build(Spec(over, factorization))
@@ -61,18 +62,15 @@ class EnergyExplainer(Explainer):
         start = time.perf_counter()
         alone = factorization.compose(np.eye(factorization.n_components, dtype=bool))
         flat = alone.reshape(len(alone), -1).astype(np.float64)
-        if factorization.domain == "audio":
-            weights = np.sqrt(np.mean(flat**2, axis=1))
-        else:  # features: a component's own region minus the fill, averaged
-            weights = np.mean(
-                flat - factorization.compose(np.zeros((1, factorization.n_components), bool)).reshape(1, -1), axis=1
-            )
+        if factorization.domain != "audio":  # features: a component's own region above the fill
+            flat = flat - factorization.compose(np.zeros((1, factorization.n_components), bool)).reshape(1, -1)
+        weights = np.max(np.abs(flat), axis=1)
         return Explanation(tuple(factorization.names), weights, int(target), seconds=time.perf_counter() - start)
 
 
 if __name__ == "__main__":
     records = audiox_bench.run(
-        explainers=["energy", "audiolime"],
+        explainers=["peak", "audiolime"],
         metrics=["topk_overlap", "randomization_divergence:n_models=2,curve=false"],
         n_examples=20,
         progress=True,

@@ -19,7 +19,7 @@ Shapley values. It shows the three things an explainer that queries the model ne
    for the capability with ``require(model, Differentiable, "my explainer")`` and read the
    factorization's ``features``; a model without it then gets "not applicable", not a crash.
 
-Use it like the ``energy`` example::
+Use it like the ``peak`` example::
 
     audiox check --plugin examples/my_perturbation_explainer.py
     audiox run --plugin examples/my_perturbation_explainer.py --explainer permimp --explainer audiolime \\

@@ -7,6 +7,8 @@ BUILTINS = {
     "slime": "audiox_bench.explainers.slime:SLIME",
     "random": "audiox_bench.explainers.baselines:RandomExplainer",
     "occlusion": "audiox_bench.explainers.baselines:OcclusionExplainer",
+    "energy": "audiox_bench.explainers.baselines:EnergyExplainer",
+    "shuffled": "audiox_bench.explainers.baselines:ShuffledExplainer",
     "kernelshap": "audiox_bench.explainers.baselines:KernelShapExplainer",
     "gradient": "audiox_bench.explainers.baselines:GradientExplainer",
     "captum": "audiox_bench.explainers.captum_methods:CaptumExplainer",

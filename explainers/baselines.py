@@ -107,6 +107,9 @@ class OverExplainer(Explainer):
         )
 
 
+SHUFFLE_STREAM = 0x5F1E  # the shuffled control's permutation, apart from the instance's other draws
+
+
 class RandomExplainer(OverExplainer):
     """Standard-normal weights drawn from the explanation's seed: the floor every explainer must beat."""
 
@@ -117,6 +120,46 @@ class RandomExplainer(OverExplainer):
         start = time.perf_counter()
         weights = np.random.default_rng(seed).standard_normal(factorization.n_components)
         return self._explanation(factorization, weights, target, 0, start)
+
+
+class EnergyExplainer(OverExplainer):
+    """A control that never asks the model: each component's weight is its level alone (the RMS of a
+    source's audio; for a segment of the model input, its mean value above the fill). It can look right
+    where the truth happens to be loud (the confound's drums) and must fail the parameter-randomization
+    check (its explanation does not change when the model does): a metric that cannot tell it from an
+    explainer of the model is not measuring explanations of the model."""
+
+    description = "components ranked by their level alone, without the model (a control)"
+    default_benchmark = (DefaultConfiguration("energy"), DefaultConfiguration("energy:over=slime"))
+
+    def explain(self, model, example, factorization, target, seed) -> Explanation:
+        start = time.perf_counter()
+        alone = factorization.compose(np.eye(factorization.n_components, dtype=bool))
+        flat = alone.reshape(len(alone), -1).astype(np.float64)
+        if factorization.domain == "audio":
+            weights = np.sqrt(np.mean(flat**2, axis=1))
+        else:
+            nothing = factorization.compose(np.zeros((1, factorization.n_components), bool)).reshape(1, -1)
+            weights = np.mean(flat - nothing, axis=1)
+        return self._explanation(factorization, weights, target, 0, start)
+
+
+class ShuffledExplainer(OverExplainer):
+    """A control with an explanation's values but not its order: occlusion's weights, permuted at random
+    from the explanation's seed. It keeps the weights' distribution (so sparseness and complexity cannot
+    tell it apart from occlusion) and loses what they say about the components: a metric must separate it
+    from occlusion."""
+
+    description = "occlusion's weights in a random order (a control)"
+    default_benchmark = (DefaultConfiguration("shuffled"), DefaultConfiguration("shuffled:over=slime"))
+
+    def explain(self, model, example, factorization, target, seed) -> Explanation:
+        start = time.perf_counter()
+        d = factorization.n_components
+        masks = np.vstack([np.ones((1, d), bool), ~np.eye(d, dtype=bool)])
+        scores, n_calls = self._scores(model, factorization, masks, target)
+        weights = np.random.default_rng([seed, SHUFFLE_STREAM]).permutation(scores[0] - scores[1:])
+        return self._explanation(factorization, weights, target, n_calls, start)
 
 
 class OcclusionExplainer(OverExplainer):

@@ -76,6 +76,7 @@ class PerturbationCurve(Metric):
         What switched-off segments are filled with: ``task`` (default) or an occlusion content.
     """
 
+    primary = False  # ranked on its own, not (yet) in the overall verdict: see audiox meta
     name = "deletion"
     description = "area under the target probability as components are switched off, most relevant first"
 
@@ -136,6 +137,7 @@ class KeptPositive(Metric):
         What the switched-off segments are filled with: ``task`` (default) or an occlusion content.
     """
 
+    primary = False  # ranked on its own, not (yet) in the overall verdict: see audiox meta
     def __init__(self, baseline: str = TASK) -> None:
         self.baseline = check_baseline(baseline)
 

@@ -109,6 +109,7 @@ class PointingGame(Metric):
     """1 when the top-1 component is truth, else 0 (a rate): Zhang et al. (ECCV 2016, Sec. 4.1). Ties for
     the largest weight go to the first component, as ``numpy.argmax`` and Quantus' PointingGame do."""
 
+    primary = False  # ranked on its own, not (yet) in the overall verdict: see audiox meta
     name = "pointing_game"
     higher_is_better = True
     description = "whether the component of largest weight is ground truth (a hit rate)"
@@ -128,6 +129,7 @@ class RelevanceMass(Metric):
         default ``abs=True``).
     """
 
+    primary = False  # ranked on its own, not (yet) in the overall verdict: see audiox meta
     name = "relevance_mass"
     higher_is_better = True
     description = "share of the positive weight on ground-truth components"
@@ -151,6 +153,7 @@ class LocalisationAUC(Metric):
     when every component or none is truth (``scipy.stats.mannwhitneyu``'s U / (n+ n-); equal to
     ``sklearn.metrics.roc_auc_score``)."""
 
+    primary = False  # ranked on its own, not (yet) in the overall verdict: see audiox meta
     name = "localisation_auc"
     higher_is_better = True
     description = "ROC AUC of the weights for ground-truth membership (0.5: chance)"
@@ -178,6 +181,7 @@ class SegmentAUC(Metric):
         of 0.1 s segments, 0.9).
     """
 
+    primary = False  # ranked on its own, not (yet) in the overall verdict: see audiox meta
     name = "segment_auc"
     higher_is_better = True
     description = "relaxed ROC AUC of time segments against the truth's time spans (partial overlaps discarded)"

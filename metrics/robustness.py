@@ -39,6 +39,7 @@ class MaxSensitivity(Metric):
         Divide by ||w(x)|| (default True, as Quantus).
     """
 
+    primary = False  # ranked on its own, not (yet) in the overall verdict: see audiox meta
     name = "max_sensitivity"
     higher_is_better = False
     description = "largest relative change of the explanation over small input perturbations (lower: more robust)"

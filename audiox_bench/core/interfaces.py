@@ -98,11 +98,13 @@ class _Scored(Configured, ABC):
     # Roles of sub-values by suffix (``("n_ce", "diagnostic")``; ``"layers*"`` matches a prefix); sub-values
     # not listed are diagnostics.
     value_roles: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Whether the main value counts in a task's overall verdict (a score ranked on its own either way).
+    primary: ClassVar[bool] = True
 
     def value_spec(self, value: str) -> ValueSpec:
         """How the leaderboard reads ``value`` (the metric's name, or ``name.suffix``)."""
         if value == self.name:
-            return ValueSpec(value, "score", self.higher_is_better, primary=True)
+            return ValueSpec(value, "score", self.higher_is_better, primary=self.primary)
         suffix = value[len(self.name) + 1 :] if value.startswith(self.name + ".") else value
         role = next(
             (

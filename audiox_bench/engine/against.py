@@ -103,32 +103,40 @@ class Against:
             Naming the first example that differs and how, and how many do.
         """
         there = self.validity[task].examples if task in self.validity else {}
-        where = f"--against {str(self.path)!r}: task {task!r}"
-        new, missing = sorted(set(here) - set(there)), sorted(set(there) - set(here))
-        if new or missing:
-            raise AudioxError(
-                f"{where}: its examples are not the run's ({len(new)} the run did not explain, {len(missing)} of "
-                f"the run's missing; first {(new or missing)[0]!r}): the task's data or selection changed; run the "
-                "whole benchmark"
-            )
-        audio = [key for key in sorted(here) if here[key].audio != there[key].audio]
-        if audio:
-            raise AudioxError(
-                f"{where}: the audio of {len(audio)} of its {len(here)} examples differs from the run's (first "
-                f"{audio[0]!r}: {here[audio[0]].audio} here, {there[audio[0]].audio} there); the task's data changed "
-                "(another version or its parameters): run the whole benchmark"
-            )
-        targets = [key for key in sorted(here) if here[key].target != there[key].target]
-        if targets:
-            raise AudioxError(
-                f"{where}: the class explained differs on {len(targets)} examples (first {targets[0]!r}); "
-                "the model or --target changed: run the whole benchmark"
-            )
-        differences = {key: abs(here[key].output - there[key].output) for key in here}
-        worst = max(differences, key=differences.__getitem__, default=None)
-        if worst is not None and differences[worst] > OUTPUT_TOLERANCE:
-            raise AudioxError(
-                f"{where}: the model's output differs from the run's by up to {differences[worst]:.3g} (example "
-                f"{worst!r}): it is another model (retrained on another machine, or changed); run the whole "
-                "benchmark"
-            )
+        why = fingerprint_difference(here, there)
+        if why is not None:
+            raise AudioxError(f"--against {str(self.path)!r}: task {task!r}: {why}; run the whole benchmark")
+
+
+def fingerprint_difference(
+    here: Mapping[str, ExampleFingerprint], there: Mapping[str, ExampleFingerprint]
+) -> str | None:
+    """How the examples fingerprinted ``here`` differ from those ``there`` (the first difference, and how
+    many differ that way), or None when they are the same examples explained by the same model."""
+    new, missing = sorted(set(here) - set(there)), sorted(set(there) - set(here))
+    if new or missing:
+        return (
+            f"its examples are not the run's ({len(new)} the run did not explain, {len(missing)} of the run's "
+            f"missing; first {(new or missing)[0]!r}): the task's data or selection changed"
+        )
+    audio = [key for key in sorted(here) if here[key].audio != there[key].audio]
+    if audio:
+        return (
+            f"the audio of {len(audio)} of its {len(here)} examples differs from the run's (first {audio[0]!r}: "
+            f"{here[audio[0]].audio} here, {there[audio[0]].audio} there); the task's data changed (another "
+            "version or its parameters)"
+        )
+    targets = [key for key in sorted(here) if here[key].target != there[key].target]
+    if targets:
+        return (
+            f"the class explained differs on {len(targets)} examples (first {targets[0]!r}); the model or --target "
+            "changed"
+        )
+    differences = {key: abs(here[key].output - there[key].output) for key in here}
+    worst = max(differences, key=differences.__getitem__, default=None)
+    if worst is not None and differences[worst] > OUTPUT_TOLERANCE:
+        return (
+            f"the model's output differs from the run's by up to {differences[worst]:.3g} (example {worst!r}): it is "
+            "another model (retrained on another machine, or changed)"
+        )
+    return None

@@ -26,6 +26,18 @@ DEFAULT_METRICS = (
     "content_agreement",
     "label_flip",
     "randomization_divergence:n_models=3,curve=false",
+    # the literature's metrics (ranked on their own, not in the overall verdict; audiox meta reads them)
+    "pointing_game",
+    "relevance_mass",
+    "localisation_auc",
+    "segment_auc",
+    "deletion",
+    "insertion",
+    "average_drop",
+    "average_increase",
+    "average_gain",
+    "sparseness",
+    "complexity",
 )
 
 

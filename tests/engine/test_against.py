@@ -33,14 +33,14 @@ def test_only_the_new_explainer_runs_and_is_ranked_with_the_others(earlier, tmp_
     before = {r.key: r for r in read_records(earlier)}
     files = {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()}
     out = tmp_path / "placed"
-    assert run("--plugin", EXAMPLE_PLUGIN, "--explainer", "energy", "--against", str(earlier), "--out", str(out)) == 0
+    assert run("--plugin", EXAMPLE_PLUGIN, "--explainer", "peak", "--against", str(earlier), "--out", str(out)) == 0
     after = {r.key: r for r in read_records(out)}
-    new = {key for key in after if key[1] == "energy"}
+    new = {key for key in after if key[1] == "peak"}
     assert set(after) == set(before) | new and len(new) == 8
     assert all(after[key] == before[key] for key in before)  # copied, timing included: not rerun
     table = pd.read_csv(out / "leaderboard.csv")
     ranked = table[(table["metric"] == "topk_overlap") & (table["status"] == "ranked")]
-    assert set(ranked["explainer"]) == {"audiolime", "random", "energy"}
+    assert set(ranked["explainer"]) == {"audiolime", "random", "peak"}
     assert json.loads((out / "run.json").read_text())["spec"]["n_examples"] == 8
     assert {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()} == files  # only read
 

@@ -120,7 +120,7 @@ def plugin_runs(tiny_confound, tmp_path_factory):
                     "--task",
                     TINY_CONFOUND_SPEC,
                     "--explainer",
-                    "energy",
+                    "peak",
                     "--explainer",
                     "audiolime",
                     "--metric",
@@ -146,15 +146,15 @@ def plugin_runs(tiny_confound, tmp_path_factory):
 def test_example_plugin_end_to_end_through_the_cli(plugin_runs, capsys):
     a, b = plugin_runs
     assert main(["list", "explainers", "--plugin", EXAMPLE_PLUGIN]) == 0
-    assert "energy" in capsys.readouterr().out
+    assert "peak" in capsys.readouterr().out
     table = pd.read_csv(a / "leaderboard.csv").set_index(["explainer", "metric"])
-    assert table.loc[("energy", "topk_overlap"), "n"] == 6  # the 3 clips with drums x 2 repeats
-    assert table.loc[("energy", "randomization_divergence"), "mean"] == pytest.approx(0, abs=1e-12)  # model-blind
+    assert table.loc[("peak", "topk_overlap"), "n"] == 6  # the 3 clips with drums x 2 repeats
+    assert table.loc[("peak", "randomization_divergence"), "mean"] == pytest.approx(0, abs=1e-12)  # model-blind
     assert table.loc[("audiolime", "randomization_divergence"), "mean"] > 0.0
     assert (a / "leaderboard.html").is_file() and (a / "overall.csv").is_file()
     assert main(["compare", str(a), str(b), "--format", "csv"]) == 0
     compared = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
-    assert "energy" in set(compared["explainer_a"]) and (compared["n_pairs"] > 0).all()
+    assert "peak" in set(compared["explainer_a"]) and (compared["n_pairs"] > 0).all()
 
 
 def test_plot_writes_readable_pngs(plugin_runs, tmp_path, capsys):

@@ -54,7 +54,7 @@ def test_audiox_check_passes_the_example_plugin(tiny_confound):
     out = _check(EXAMPLE_PLUGIN)
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
-    assert len(lines) == 6 and all(line.startswith("ok   explainer energy: ") for line in lines)
+    assert len(lines) == 6 and all(line.startswith("ok   explainer peak: ") for line in lines)
 
 
 BROKEN = '''

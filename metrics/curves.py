@@ -138,6 +138,7 @@ class KeptPositive(Metric):
     """
 
     primary = False  # ranked on its own, not (yet) in the overall verdict: see audiox meta
+
     def __init__(self, baseline: str = TASK) -> None:
         self.baseline = check_baseline(baseline)
 

@@ -238,6 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     power.add_argument("run_dir", type=Path)
     power.add_argument("--difference", type=float, default=1.0, help="mean-rank difference to detect (default 1)")
     power.add_argument("--format", choices=("md", "csv"), default="md")
+
+    meta = commands.add_parser(
+        "meta",
+        help="which metric to trust: each metric's agreement with the planted truth, its separation from the "
+        "controls, its resilience to minor and reaction to disruptive perturbations of the explanations, and its "
+        "agreement across its own settings (scores the run's explanations again; nothing is explained again)",
+    )
+    meta.add_argument("run_dir", type=Path)
+    meta.add_argument("--n-examples", type=int, default=10, help="the first N examples of each task (default 10)")
+    meta.add_argument("--task", action="append", default=[], help="task name to read (default: every task)")
+    meta.add_argument("--noise", type=float, default=0.1, help="the minor perturbation's noise, x std of the weights")
+    meta.add_argument("--out", type=Path, help="where meta.csv, meta_values.csv.gz and meta.png go (RUN_DIR/meta)")
+    meta.add_argument("--format", choices=("md", "csv"), default="md")
+    meta.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    _add_threads_option(meta)
     return parser
 
 

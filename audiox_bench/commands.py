@@ -165,6 +165,32 @@ def cmd_power(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_meta(args: argparse.Namespace) -> int:
+    from audiox_bench.engine.rescore import Perturbation, rescore
+    from audiox_bench.results.formats import to_csv, to_markdown
+    from audiox_bench.results.meta import write_meta
+
+    if args.n_examples < 3:
+        raise AudioxError("--n-examples must be at least 3 (rankings are compared over instances)")
+    if not args.noise > 0:
+        raise AudioxError("--noise must be positive (e.g. 0.1: noise of a tenth of the weights' spread)")
+    out = args.out if args.out is not None else args.run_dir / "meta"
+    if out.exists() and any(out.iterdir()) and not (out / "meta.csv").is_file():
+        raise AudioxError(f"--out {str(out)!r} is a non-empty folder without an earlier meta.csv; give another --out")
+    values = rescore(args.run_dir, args.n_examples, args.task, Perturbation(args.noise), not args.no_progress)
+    if values.empty:
+        raise AudioxError(f"{str(args.run_dir)!r}: no explanation of the tasks asked for to score again")
+    written = write_meta(values, out)
+    table = written["summary"].round(2).reset_index()
+    print(to_markdown(table) if args.format == "md" else to_csv(table), end="")
+    print(
+        f"mean over tasks; per task, with intervals and instance counts: {out / 'meta.csv'}"
+        + (f" and {out / 'meta.png'}" if written["figure"] else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from audiox_bench.results.compare import compare
     from audiox_bench.results.formats import to_csv, to_markdown

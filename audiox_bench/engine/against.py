@@ -71,23 +71,7 @@ class Against:
     def spec(self, device: str = "cpu", batch_size: int | None = None) -> RunSpec:
         """The run's plan with the added explainers on every task (its tasks, metrics, examples, repeats,
         seed and target unchanged)."""
-        added = self.added
-        return RunSpec(
-            tasks=self.plan.tasks,
-            explainers=tuple(dict.fromkeys((*self.plan.explainers, *added))),
-            metrics=self.plan.metrics,
-            n_examples=self.plan.n_examples,
-            task_examples={parse_spec(task).name: n for task, n in self.plan.task_examples.items()},
-            repeats=self.plan.repeats,
-            seed=self.plan.seed,
-            device=device,
-            target=self.plan.target,
-            batch_size=batch_size,
-            task_explainers={
-                parse_spec(task).name: tuple(dict.fromkeys((*names, *added)))
-                for task, names in self.plan.task_explainers.items()
-            },
-        )
+        return spec_of_plan(self.plan, self.added, device, batch_size)
 
     def kept_records(self, added_canonical: Sequence[str]) -> list[Record]:
         """The run's records of every explainer but the added ones (canonical SPECs: made afresh)."""
@@ -106,6 +90,29 @@ class Against:
         why = fingerprint_difference(here, there)
         if why is not None:
             raise AudioxError(f"--against {str(self.path)!r}: task {task!r}: {why}; run the whole benchmark")
+
+
+def spec_of_plan(
+    plan: PlannedRun, added: Sequence[str] = (), device: str = "cpu", batch_size: int | None = None
+) -> RunSpec:
+    """The RunSpec that runs ``plan`` again (its tasks, explainers, metrics, examples, repeats, seed and
+    target), with the explainers ``added`` on every task."""
+    return RunSpec(
+        tasks=plan.tasks,
+        explainers=tuple(dict.fromkeys((*plan.explainers, *added))),
+        metrics=plan.metrics,
+        n_examples=plan.n_examples,
+        task_examples={parse_spec(task).name: n for task, n in plan.task_examples.items()},
+        repeats=plan.repeats,
+        seed=plan.seed,
+        device=device,
+        target=plan.target,
+        batch_size=batch_size,
+        task_explainers={
+            parse_spec(task).name: tuple(dict.fromkeys((*names, *added)))
+            for task, names in plan.task_explainers.items()
+        },
+    )
 
 
 def fingerprint_difference(

@@ -66,7 +66,7 @@ class RunResult:
 
 
 @dataclass
-class _PreparedTask:
+class PreparedTask:
     """A task ready to run: its validity (with its examples' fingerprints), examples and their targets."""
 
     name: str
@@ -111,7 +111,7 @@ def run_benchmark(
     store = RunStore(Path(out), overwrite) if out is not None and against is None else None
     records: list[Record] = [] if store is None else _resumable(store, run_info)
     tasks = [
-        _prepare(task_name, resolved.obj, spec.examples_for(resolved.name), spec, progress)
+        prepare_task(task_name, resolved.obj, spec.examples_for(resolved.name), spec, progress)
         for task_name, resolved in bench.tasks.items()
     ]
     if against is not None:
@@ -157,7 +157,7 @@ def run_benchmark(
     return RunResult(records, validity, run, invalid, time.perf_counter() - start, group_rows, empty)
 
 
-def _prepare(task_name: str, task: Task, n_examples: int, spec: RunSpec, progress: bool) -> _PreparedTask:
+def prepare_task(task_name: str, task: Task, n_examples: int, spec: RunSpec, progress: bool) -> PreparedTask:
     """Build a task's model, measure its validity and, if it passes, select and fingerprint ``n_examples``
     examples."""
     task.prepare(progress=progress)
@@ -168,7 +168,7 @@ def _prepare(task_name: str, task: Task, n_examples: int, spec: RunSpec, progres
             f"error: task {task_name!r} failed its validity check; skipping it: " + "; ".join(validity.failures),
             file=sys.stderr,
         )
-        return _PreparedTask(task_name, task, validity)
+        return PreparedTask(task_name, task, validity)
     selection = task.select(n_examples)
     facts = dict(selection.facts)
     if len(selection.examples) < n_examples:
@@ -192,11 +192,11 @@ def _prepare(task_name: str, task: Task, n_examples: int, spec: RunSpec, progres
         for example, target, output in zip(selection.examples, targets, outputs)
     }
     validity = replace(validity, selection=facts, examples=fingerprints)
-    return _PreparedTask(task_name, task, validity, selection.examples, tuple(int(t) for t in targets))
+    return PreparedTask(task_name, task, validity, selection.examples, tuple(int(t) for t in targets))
 
 
 def _run_task(
-    prepared: _PreparedTask,
+    prepared: PreparedTask,
     bench: Benchmark,
     done: set,
     executor: Executor | None,
@@ -277,7 +277,7 @@ def _apply_batch_size(task: Task, task_name: str, batch_size: int | None) -> Non
         )
 
 
-def _work_items(prepared: _PreparedTask, bench: Benchmark, done: set) -> list[WorkItem]:
+def _work_items(prepared: PreparedTask, bench: Benchmark, done: set) -> list[WorkItem]:
     """One item per example with its missing (explainer, repeat) pairs, in example order.
 
     Example-major: all configurations of one example run together, so explainers sharing a prediction

@@ -29,6 +29,7 @@ from audiox_bench.engine.against import fingerprint_difference, spec_of_plan
 from audiox_bench.engine.items import item_seed
 from audiox_bench.engine.plan import Benchmark, resolve_all
 from audiox_bench.engine.runner import prepare_task
+from audiox_bench.results.meta import DISRUPTIVE, MINOR, ORIGINAL
 from audiox_bench.results.store import read_records, read_run_info, read_validity
 
 # Other settings of the literature's metrics: each is a choice its paper leaves open (the baseline
@@ -43,8 +44,6 @@ ALTERNATIVE_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "relevance_mass": ("relevance_mass:sign=abs",),
     "segment_auc": ("segment_auc:min_overlap=0.5",),
 }
-
-ORIGINAL, MINOR, DISRUPTIVE = "original", "minor", "disruptive"
 
 
 @dataclass(frozen=True)

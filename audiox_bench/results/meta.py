@@ -11,7 +11,7 @@ the instances every one of them has, read in the metric's direction):
   energy, shuffled: explainers that know nothing of the model, or of where its evidence is).
 - **noise resilience** (MetaQuantus, Hedström et al. 2023, Sec. 3: a metric's ranking should stay put
   under a minor perturbation): Kendall's tau between the rankings on the recorded weights and on weights
-  with a little noise added (see :class:`~audiox_bench.engine.rescore.Perturbation`).
+  with a little noise added (engine/rescore.py's ``Perturbation``).
 - **adversarial reactivity** (ibid.: it should move under a disruptive one): the share of instances of the
   non-control explainers whose value gets worse when the weights are permuted over the components.
 - **setting agreement**: the smallest Kendall's tau between the rankings under the run's setting and under
@@ -38,9 +38,9 @@ from scipy import stats
 
 from audiox_bench.core import registry
 from audiox_bench.core.spec import parse_spec
-from audiox_bench.engine.rescore import DISRUPTIVE, MINOR, ORIGINAL
 from audiox_bench.results.figures import pyplot
 
+ORIGINAL, MINOR, DISRUPTIVE = "original", "minor", "disruptive"  # the explanations' variants
 CONTROLS = ("random", "energy", "shuffled")
 REFERENCE = "topk_overlap"  # the planted truth's own score
 CRITERIA = ("truth agreement", "controls below", "noise resilience", "adversarial reactivity", "setting agreement")

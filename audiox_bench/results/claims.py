@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiox_bench.results.ranking import ALL_TASKS, Comparison
+from audiox_bench.results.ranking import ALL_TASKS, Comparison, is_control
 from audiox_bench.results.tables import FAMILY_NAMES, Tables
 
 BLOCK = re.compile(r"(<!-- verdict: (?P<run>\S+) -->\n)(?P<body>.*?)(<!-- /verdict -->)", re.DOTALL)
@@ -49,6 +49,7 @@ class VerdictSummary:
     tied: tuple[str, ...]
     n_behind: int
     test: str
+    controls_tied: tuple[str, ...] = ()
 
     @staticmethod
     def of(verdict: Comparison) -> VerdictSummary:
@@ -70,6 +71,23 @@ class VerdictSummary:
             tied=tied,
             n_behind=len(verdict.explainers) - 1 - len(tied),
             test=describe_test(verdict),
+            controls_tied=tuple(e for e in verdict.tied_with_best() if is_control(e)),
+        )
+
+    def caveat(self) -> str:
+        """Empty, or why the verdict does not decide: a control no test separates from the best."""
+        if not self.controls_tied:
+            return ""
+        if self.best in self.controls_tied:
+            return (
+                f"not decisive: the best is a control ({self.best}; these scores cannot tell an explainer from a "
+                "control here)"
+            )
+        which = ", ".join(self.controls_tied)
+        verb = "is" if len(self.controls_tied) == 1 else "are"
+        return (
+            f"not decisive: the control{'s' if len(self.controls_tied) > 1 else ''} {which} {verb} not separated "
+            "from the best (these scores cannot tell an explainer from a control here)"
         )
 
     def tied_words(self, quote: str = "`") -> str:
@@ -86,6 +104,7 @@ class VerdictSummary:
             f"- {where}, {self.kind} ({self.n_explainers} explainers, {self.blocks}): best `{self.best}` "
             f"({self.best_value}); not separated from it ({self.test}): {self.tied_words()}; separated from it: "
             f"{self.n_behind} {'other' if self.n_behind == 1 else 'others'}."
+            + (f" **{self.caveat().capitalize()}**." if self.controls_tied else "")
         )
 
 

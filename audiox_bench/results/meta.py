@@ -37,11 +37,10 @@ import pandas as pd
 from scipy import stats
 
 from audiox_bench.core import registry
-from audiox_bench.core.spec import parse_spec
 from audiox_bench.results.figures import pyplot
+from audiox_bench.results.ranking import is_control
 
 ORIGINAL, MINOR, DISRUPTIVE = "original", "minor", "disruptive"  # the explanations' variants
-CONTROLS = ("random", "energy", "shuffled")
 REFERENCE = "topk_overlap"  # the planted truth's own score
 CRITERIA = ("truth agreement", "controls below", "noise resilience", "adversarial reactivity", "setting agreement")
 MIN_COVERAGE = 0.8  # an explainer is ranked on a metric when it has a value on this share of the instances
@@ -74,11 +73,6 @@ class MetaRow:
     n_explainers: int = 0
     n_instances: int = 0
     note: str = ""
-
-
-def is_control(explainer: str) -> bool:
-    """Whether an explainer SPEC is one of the controls."""
-    return parse_spec(explainer).name in CONTROLS
 
 
 def higher_is_better(setting: str) -> bool:

@@ -46,6 +46,14 @@ from audiox_bench.results.statistics import (
 MIN_COVERAGE = 0.8  # share of a score's instances an explainer needs to be ranked on it
 VERDICT_RESAMPLES = 2000  # bootstrap resamples of a task's instances for the overall verdict's interval
 ALL_TASKS = "(all tasks)"
+# Built-in explainers that cannot be right for the model's reasons (no model, or weights in a random
+# order): a score or verdict that does not separate them from the best cannot tell explainers apart.
+CONTROLS = ("random", "energy", "shuffled")
+
+
+def is_control(explainer: str) -> bool:
+    """Whether an explainer SPEC names one of the :data:`CONTROLS`."""
+    return explainer.split(":", 1)[0] in CONTROLS
 
 
 @dataclass(frozen=True)

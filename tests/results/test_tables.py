@@ -162,3 +162,24 @@ def test_the_verdict_across_tasks_ranks_tasks_as_blocks():
     assert not set(groups["a"]) & set(groups["c"]) and set(groups["b"]) & set(groups["a"])  # 1.5 > CD > 0.5
     overall = tables.overall
     assert set(overall[overall["task"] == ALL_TASKS]["explainer"]) == {"a", "b", "c"}
+
+
+def test_a_verdict_that_does_not_separate_a_control_from_the_best_says_it_does_not_decide():
+    from audiox_bench.results.claims import VerdictSummary, verdict_line
+
+    rng = np.random.default_rng(0)
+    n = 12
+    good, noise = list(3.0 + rng.normal(0, 0.1, n)), list(rng.normal(0, 1, n))
+    decisive = build_tables(records_of({"slime": {"m1": good}, "random": {"m1": noise}}), SPECS)
+    said = VerdictSummary.of(decisive.verdicts[("t", "")])
+    assert (
+        said.best == "slime"
+        and said.controls_tied == ()
+        and "decisive" not in verdict_line(decisive.verdicts[("t", "")])
+    )
+    close = [g - 0.01 if i < 7 else g + 0.01 for i, g in enumerate(good)]  # below slime on 7 of 12: no test says
+    tied = build_tables(records_of({"slime": {"m1": good}, "shuffled:over=slime": {"m1": close}}), SPECS)
+    line = verdict_line(tied.verdicts[("t", "")])
+    assert "**Not decisive: the control shuffled:over=slime is not separated from the best" in line
+    best_is_control = build_tables(records_of({"energy": {"m1": good}, "slime": {"m1": noise}}), SPECS)
+    assert "the best is a control (energy" in VerdictSummary.of(best_is_control.verdicts[("t", "")]).caveat()

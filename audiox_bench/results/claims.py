@@ -74,10 +74,14 @@ class VerdictSummary:
             controls_tied=tuple(e for e in verdict.tied_with_best() if is_control(e)),
         )
 
-    def caveat(self) -> str:
+    def caveat(self, capital: bool = False) -> str:
         """Empty, or why the verdict does not decide: a control no test separates from the best."""
         if not self.controls_tied:
             return ""
+        text = self._caveat()
+        return text[0].upper() + text[1:] if capital else text
+
+    def _caveat(self) -> str:
         if self.best in self.controls_tied:
             return (
                 f"not decisive: the best is a control ({self.best}; these scores cannot tell an explainer from a "
@@ -104,7 +108,7 @@ class VerdictSummary:
             f"- {where}, {self.kind} ({self.n_explainers} explainers, {self.blocks}): best `{self.best}` "
             f"({self.best_value}); not separated from it ({self.test}): {self.tied_words()}; separated from it: "
             f"{self.n_behind} {'other' if self.n_behind == 1 else 'others'}."
-            + (f" **{self.caveat().capitalize()}**." if self.controls_tied else "")
+            + (f" **{self.caveat(capital=True)}**." if self.controls_tied else "")
         )
 
 

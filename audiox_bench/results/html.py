@@ -163,7 +163,11 @@ def _verdict_section(tables: Tables) -> str:
             f"<li>{where}, for {html.escape(_family_words(family))} ({said.n_explainers} explainers, "
             f"{html.escape(said.blocks)}): best <b>{html.escape(said.best)}</b> ({html.escape(said.best_value)}); "
             f"separated from it: {said.n_behind}; not separated from it ({html.escape(said.test)}): {tied}"
-            + (f"; <b>{html.escape(said.caveat())}</b>" if said.controls_tied else "")
+            + (
+                ("" if len(said.tied) > MAX_LISTED else "<br>") + f"<b>{html.escape(said.caveat(capital=True))}.</b>"
+                if said.controls_tied
+                else ""
+            )
             + "</li>"
         )
     if not lines:

@@ -250,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--task", action="append", default=[], help="task name to read (default: every task)")
     meta.add_argument("--noise", type=float, default=0.1, help="the minor perturbation's noise, x std of the weights")
     meta.add_argument("--out", type=Path, help="where meta.csv, meta_values.csv.gz and meta.png go (RUN_DIR/meta)")
+    meta.add_argument(
+        "--again",
+        action="store_true",
+        help="evaluate the values an earlier audiox meta wrote (meta_values.csv.gz in --out) without scoring again",
+    )
     meta.add_argument("--format", choices=("md", "csv"), default="md")
     meta.add_argument("--no-progress", action="store_true", help="hide progress bars")
     _add_threads_option(meta)

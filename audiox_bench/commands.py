@@ -168,7 +168,8 @@ def cmd_power(args: argparse.Namespace) -> int:
 def cmd_meta(args: argparse.Namespace) -> int:
     from audiox_bench.engine.rescore import Perturbation, rescore
     from audiox_bench.results.formats import to_csv, to_markdown
-    from audiox_bench.results.meta import write_meta
+    from audiox_bench.results.meta import read_values, write_meta
+    from audiox_bench.results.store import read_run_info
 
     if args.n_examples < 3:
         raise AudioxError("--n-examples must be at least 3 (rankings are compared over instances)")
@@ -177,7 +178,14 @@ def cmd_meta(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.run_dir / "meta"
     if out.exists() and any(out.iterdir()) and not (out / "meta.csv").is_file():
         raise AudioxError(f"--out {str(out)!r} is a non-empty folder without an earlier meta.csv; give another --out")
-    values = rescore(args.run_dir, args.n_examples, args.task, Perturbation(args.noise), not args.no_progress)
+    if args.again:
+        if not (out / "meta_values.csv.gz").is_file():
+            raise AudioxError(
+                f"--again: {str(out)!r} holds no meta_values.csv.gz; run audiox meta without --again first"
+            )
+        values = read_values(out / "meta_values.csv.gz", read_run_info(args.run_dir).families)
+    else:
+        values = rescore(args.run_dir, args.n_examples, args.task, Perturbation(args.noise), not args.no_progress)
     if values.empty:
         raise AudioxError(f"{str(args.run_dir)!r}: no explanation of the tasks asked for to score again")
     written = write_meta(values, out)

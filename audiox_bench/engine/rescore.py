@@ -46,6 +46,9 @@ ALTERNATIVE_SETTINGS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+COLUMNS = ("task", "explainer", "family", "example", "metric", "setting", "variant", "value")
+
+
 @dataclass(frozen=True)
 class Perturbation:
     """How an explanation's weights are perturbed (MetaQuantus' minor and disruptive perturbations, applied to
@@ -111,7 +114,8 @@ def rescore(
     Returns
     -------
     pd.DataFrame
-        Columns task, explainer, example, metric (the metric's name), setting (its SPEC), variant
+        Columns task, explainer, family (the kind of components it explains with), example, metric (the
+        metric's name), setting (its SPEC), variant
         (original, minor, disruptive; the alternative settings on original weights only), value (NaN where
         undefined).
 
@@ -121,7 +125,8 @@ def rescore(
         If the run's examples cannot be made again as they were (another version of the data or model).
     """
     run_dir = Path(run_dir)
-    plan = read_run_info(run_dir).spec
+    info = read_run_info(run_dir)
+    plan = info.spec
     validity = read_validity(run_dir)
     records = read_records(run_dir)
     settings = meta_metric_specs(plan.metrics)
@@ -160,6 +165,7 @@ def rescore(
                             {
                                 "task": resolved.name,
                                 "explainer": record.explainer,
+                                "family": info.families.get(record.explainer, ""),
                                 "example": record.example_id,
                                 "metric": name,
                                 "setting": spec,
@@ -167,7 +173,7 @@ def rescore(
                                 "value": score(metrics[spec], weights),
                             }
                         )
-    return pd.DataFrame(rows, columns=["task", "explainer", "example", "metric", "setting", "variant", "value"])
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 def _scorer(

@@ -1,7 +1,8 @@
 """Which metric to trust: a meta-evaluation of the metrics on tasks whose truth is planted.
 
 Each criterion compares the explainer rankings a metric gives (explainers ordered by their mean value over
-the instances every one of them has, read in the metric's direction):
+the instances every one of them has, read in the metric's direction), per task and kind of component
+(sources with sources, segments with segments, as the leaderboard compares them):
 
 - **truth agreement**: Kendall's tau-b between the metric's ranking and the planted truth's (top-k overlap),
   with a percentile bootstrap interval over instances. The reference metric itself is 1 by construction,
@@ -27,7 +28,7 @@ explains again): a metric is read here for what it makes of a given explanation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from scipy import stats
 from audiox_bench.core import registry
 from audiox_bench.results.figures import pyplot
 from audiox_bench.results.ranking import is_control
+from audiox_bench.results.tables import FAMILY_NAMES
 
 ORIGINAL, MINOR, DISRUPTIVE = "original", "minor", "disruptive"  # the explanations' variants
 REFERENCE = "topk_overlap"  # the planted truth's own score
@@ -54,7 +56,8 @@ class MetaRow:
 
     Attributes
     ----------
-    task, metric, criterion : str
+    task, family, metric, criterion : str
+        ``family`` is the kind of components compared (sources, segments).
     value : float
         NaN where it cannot be measured (see ``note``).
     low, high : float
@@ -65,6 +68,7 @@ class MetaRow:
     """
 
     task: str
+    family: str
     metric: str
     criterion: str
     value: float
@@ -152,42 +156,52 @@ def evaluate(values: pd.DataFrame, seed: int = 0) -> list[MetaRow]:
     """Every criterion of every metric on every task of ``values`` (the frame
     :func:`~audiox_bench.engine.rescore.rescore` returns)."""
     rows: list[MetaRow] = []
-    for task, on_task in values.groupby("task", sort=True):
+    if "family" not in values.columns:
+        values = values.assign(family="")
+    for (task, family), on_task in values.groupby(["task", "family"], sort=True):
         truth = value_table(on_task, REFERENCE, ORIGINAL) if REFERENCE in set(on_task.metric) else None
+        truth = None if truth is None or truth.empty else truth
         for metric, of_metric in on_task.groupby("metric", sort=True):
-            rows.extend(_metric_rows(str(task), str(metric), of_metric, truth, seed))
+            rows.extend(
+                _metric_rows((str(task), FAMILY_NAMES.get(family, family)), str(metric), of_metric, truth, seed)
+            )
     return rows
 
 
-def _metric_rows(task: str, metric: str, values: pd.DataFrame, truth: pd.DataFrame | None, seed: int) -> list[MetaRow]:
+def _metric_rows(
+    where: tuple[str, str], metric: str, values: pd.DataFrame, truth: pd.DataFrame | None, seed: int
+) -> list[MetaRow]:
+    """The criteria of one metric where ``where`` = (task, family)."""
     settings = list(dict.fromkeys(values.setting))
     main = settings[0]  # the run's own setting comes first
     original = value_table(values, main, ORIGINAL)
     n_e, n_i = original.shape[1], original.shape[0]
     rows = []
     if truth is None:
-        rows.append(MetaRow(task, metric, CRITERIA[0], float("nan"), note="the task states no truth"))
+        rows.append(
+            MetaRow(*where, metric, CRITERIA[0], float("nan"), note="the task states no truth for these components")
+        )
     else:
         tau, low, high, n_te, n_ti = truth_agreement(original, truth, seed)
         note = "the reference (1 by construction)" if metric == REFERENCE else ""
         if n_ti == 0:
             note = "no instance where every explainer has both values"
-        rows.append(MetaRow(task, metric, CRITERIA[0], tau, low, high, n_te, n_ti, note))
+        rows.append(MetaRow(*where, metric, CRITERIA[0], tau, low, high, n_te, n_ti, note))
     share, n_others = controls_below(original)
-    rows.append(MetaRow(task, metric, CRITERIA[1], share, n_explainers=n_others, n_instances=n_i))
+    rows.append(MetaRow(*where, metric, CRITERIA[1], share, n_explainers=n_others, n_instances=n_i))
     minor = value_table(values, main, MINOR)
     rows.append(
-        MetaRow(task, metric, CRITERIA[2], kendall(original.mean(), minor.mean()), n_explainers=n_e, n_instances=n_i)
+        MetaRow(*where, metric, CRITERIA[2], kendall(original.mean(), minor.mean()), n_explainers=n_e, n_instances=n_i)
     )
     share, n_pairs = reactivity(original, value_table(values, main, DISRUPTIVE))
-    rows.append(MetaRow(task, metric, CRITERIA[3], share, n_explainers=n_e, n_instances=n_i, note=f"{n_pairs} pairs"))
+    rows.append(MetaRow(*where, metric, CRITERIA[3], share, n_explainers=n_e, n_instances=n_i, note=f"{n_pairs} pairs"))
     if len(settings) > 1:
         taus = {s: kendall(original.mean(), value_table(values, s, ORIGINAL).mean()) for s in settings[1:]}
         worst = min(taus, key=lambda s: np.inf if np.isnan(taus[s]) else taus[s])
         detail = "; ".join(f"{s}: {t:.2f}" for s, t in taus.items())
-        rows.append(MetaRow(task, metric, CRITERIA[4], taus[worst], n_explainers=n_e, n_instances=n_i, note=detail))
+        rows.append(MetaRow(*where, metric, CRITERIA[4], taus[worst], n_explainers=n_e, n_instances=n_i, note=detail))
     else:
-        rows.append(MetaRow(task, metric, CRITERIA[4], float("nan"), note="no setting left open"))
+        rows.append(MetaRow(*where, metric, CRITERIA[4], float("nan"), note="no setting left open"))
     return rows
 
 
@@ -197,7 +211,7 @@ def meta_frame(rows: Sequence[MetaRow]) -> pd.DataFrame:
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Metric x criterion: the mean over tasks (the README's table)."""
+    """Metric x criterion: the mean over tasks and kinds of component (the README's table)."""
     table = frame.pivot_table(index="metric", columns="criterion", values="value", aggfunc="mean")
     return table.reindex(columns=[c for c in CRITERIA if c in table.columns])
 
@@ -207,18 +221,21 @@ def heatmap(frame: pd.DataFrame, png: Path) -> bool:
     plt = pyplot()
     if plt is None:
         return False
-    tasks = sorted(set(frame.task))
+    panels = sorted(set(zip(frame.task, frame.family)))
     metrics = sorted(set(frame.metric))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks) + 1.5, 0.42 * len(metrics) + 1.8), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
-        cells = frame[frame.task == task].pivot_table(index="metric", columns="criterion", values="value", dropna=False)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(3.2 * len(panels) + 1.5, 0.42 * len(metrics) + 1.8), squeeze=False
+    )
+    for ax, (task, family) in zip(axes[0], panels):
+        chosen = frame[(frame.task == task) & (frame.family == family)]
+        cells = chosen.pivot_table(index="metric", columns="criterion", values="value", dropna=False)
         cells = cells.reindex(index=metrics, columns=list(CRITERIA))
         ax.imshow(cells.to_numpy(dtype=float), cmap="RdYlGn", vmin=-1, vmax=1, aspect="auto")
         for (i, j), value in np.ndenumerate(cells.to_numpy(dtype=float)):
             ax.text(j, i, "" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=7)
         ax.set_xticks(range(len(CRITERIA)), [c.replace(" ", "\n") for c in CRITERIA], fontsize=7)
         ax.set_yticks(range(len(metrics)), metrics if ax is axes[0][0] else [""] * len(metrics), fontsize=8)
-        ax.set_title(task, fontsize=9)
+        ax.set_title(f"{task}, {family}" if family else task, fontsize=9)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=120, metadata={"Software": None})
@@ -236,6 +253,10 @@ def write_meta(values: pd.DataFrame, out: Path, seed: int = 0) -> dict[str, Any]
     return {"frame": frame, "summary": summary(frame), "figure": drew}
 
 
-def read_values(path: Path) -> pd.DataFrame:
-    """The rescored values ``write_meta`` wrote (``meta_values.csv.gz``)."""
-    return pd.read_csv(path, dtype={"example": str})
+def read_values(path: Path, families: Mapping[str, str]) -> pd.DataFrame:
+    """The rescored values ``write_meta`` wrote (``meta_values.csv.gz``); a family column is added from the
+    run's ``families`` where the file has none."""
+    values = pd.read_csv(path, dtype={"example": str, "family": str}, keep_default_na=False, na_values={"value": [""]})
+    if "family" not in values.columns:
+        values.insert(2, "family", values.explainer.map(lambda e: families.get(e, "")))
+    return values

@@ -31,6 +31,7 @@ def finished_run(tiny_vocals, tmp_path_factory):
 def test_the_runs_settings_on_its_weights_give_its_values_bit_for_bit(finished_run):
     out = finished_run
     values = rescore(out, progress=False)
+    assert set(values.family) == {"segmentation"}
     original = values[(values.variant == ORIGINAL) & (values.setting == values.metric)]
     recorded = {
         (r.explainer, r.example_id, m): v for r in read_records(out) for m, v in r.metrics.items() if m in METRICS
@@ -53,6 +54,9 @@ def test_audiox_meta_writes_its_table_and_refuses_a_run_whose_examples_changed(f
     printed = capsys.readouterr().out
     assert "| relevance_mass |" in printed and "truth agreement" in printed
     assert {"meta.csv", "meta_values.csv.gz"} <= {p.name for p in (out / "meta").iterdir()}
+    written = (out / "meta" / "meta.csv").read_text()
+    assert main(["meta", str(out), "--again"]) == 0  # evaluated again from the published values
+    assert (out / "meta" / "meta.csv").read_text() == written and capsys.readouterr().out == printed
     validity = json.loads((out / "validity.json").read_text())
     entry = next(iter(validity.values()))
     first = next(iter(entry["examples"]))

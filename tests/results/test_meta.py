@@ -109,3 +109,13 @@ def test_the_perturbations_keep_values_permute_and_are_seeded():
     assert sorted(p.weights(DISRUPTIVE, weights, 7)) == sorted(weights)
     assert np.array_equal(p.weights(MINOR, weights, 7), p.weights(MINOR, weights, 7))
     assert np.abs(p.weights(MINOR, weights, 7) - weights).max() < 0.6 * weights.std()
+
+
+def test_kinds_of_component_are_evaluated_apart():
+    values = frame({("topk_overlap", "topk_overlap", ORIGINAL): TRUTH, ("deletion", "deletion", ORIGINAL): -TRUTH})
+    values["family"] = values.explainer.map(lambda e: "source" if e in ("good", "poor", "random:over=slime") else "")
+    rows = meta.evaluate(values)
+    assert {(r.family, r.n_explainers) for r in rows if r.criterion == "truth agreement"} == {
+        ("sources", 3),
+        ("all", 2),
+    }

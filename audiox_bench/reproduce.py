@@ -123,7 +123,7 @@ def mishra_table(records: list[Record], validity: Mapping[str, TaskValidity]) ->
             continue
         values = np.array(n_ce)
         ours = f"{values.mean():.2f} ({np.mean(values == 3):.2f}, {np.mean(values >= 2):.2f})"
-        paper = "most reliable content" if content == "mean_inp" else ""
+        paper = "the content the paper recommends" if content == "mean_inp" else ""
         rows.append(_row("SLIME contents", f"{content}: mean N_ce (rate N_ce = 3, N_ce >= 2)", paper, ours, len(n_ce)))
     return rows
 

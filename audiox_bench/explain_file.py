@@ -5,6 +5,9 @@ it), window by window of the model's input, with an aggregate over the windows; 
 Only the model is loaded (:meth:`~audiox_bench.core.task.Task.load_model`): explaining a file makes no task
 data. The class explained is the one with the highest mean probability over the windows (what
 ``audiox predict`` prints first), the same for every window, unless ``target`` names one.
+
+Length: the single-file flow of `audiox explain` and `audiox predict` (windows, aggregate, WAVs, figure) is one user
+command, read top to bottom.
 """
 
 from __future__ import annotations

@@ -39,6 +39,9 @@ baselines do, and its attributions are read per component:
 
 Captum draws its random numbers from torch's generator (and GradientShap also from numpy's global one); both
 are seeded from the explanation's seed for the call and restored after it.
+
+Length: Captum's methods share one adapter (inputs, baselines, the aggregation rule); a file per method would repeat
+it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """Parameter-randomization divergence: the sanity check of Adebayo et al. (2018) as the audioLIME
 paper applies it (Figs. 2-3): an explanation that does not change when the model's parameters are
-re-initialised does not explain the model."""
+re-initialised does not explain the model.
+
+Length: the layer orders, the seed null, the permutation reference, eMPRT/sMPRT and the pass/fail test share the
+randomized models and must agree, so they stay together.
+"""
 
 from __future__ import annotations
 

@@ -22,6 +22,9 @@ than ``min_kept`` (10%) is not served (the model does not use that source as the
 measurably): its clips are skipped, its truth never given; the task is valid when at least
 ``MIN_TAGS_SERVED`` tags are served. Explainers that switch single sources off (occlusion, audioLIME over
 sources) are close to the necessity test and are favoured by it.
+
+Length: the task's verification rules (levels, necessity, sufficiency, per-tag thresholds and their reasons) are
+read together; stems and model live elsewhere.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@
 
 Every ``from_dict`` takes what older runs wrote (missing keys take their defaults), so a published run
 directory stays readable.
+
+Length: every run document is defined, written and read here, so the run directory's format has one place.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 of component, across tasks and per task), then per task: its validity and baseline, the overall verdict
 with its critical-difference diagram, one sortable row per explainer and one column per score (mean, its
 interval, the group no test separates it from), the cost against quality, and the references and
-diagnostics folded away. Figures are inline SVG: the page references no file."""
+diagnostics folded away. Figures are inline SVG: the page references no file.
+
+Length: the page's markup and styles; every number on it comes from results.tables.
+"""
 
 from __future__ import annotations
 

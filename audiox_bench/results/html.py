@@ -273,6 +273,9 @@ def _task_section(
         )
     for family, verdict in task_verdicts.items():
         parts.append(f"<h3>{html.escape(FAMILY_NAMES.get(family, family).capitalize())}: overall</h3>")
+        said = VerdictSummary.of(verdict) if verdict.explainers else None
+        if said is not None and said.controls_tied:
+            parts.append(f'<p class="note"><b>{html.escape(said.caveat(capital=True))}.</b></p>')
         parts.append(_overall_table(verdict))
         parts.append(
             _figure(

@@ -1,4 +1,5 @@
 import json
+import signal
 import subprocess
 import sys
 
@@ -264,7 +265,15 @@ def test_ctrl_c_says_on_its_own_line_that_the_command_resumes(tiny_confound, tmp
     out = tmp_path / "r"
     argv = ["run", "--plugin", str(plugin), "--task", TINY_CONFOUND_SPEC, "--explainer", "interrupted"]
     argv += ["--n-examples", "5", "--out", str(out), "--no-progress"]
-    done = subprocess.run([sys.executable, "-m", "audiox_bench", *argv], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "audiox_bench", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        # as from a terminal: a shell's background job inherits SIGINT ignored, and Python then installs no
+        # KeyboardInterrupt handler (this test ran green in CI and red under `cmd &`)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert done.returncode == 130, done.stderr
     message = f"error: interrupted (the records made so far are in {out}: the same command resumes the run)"
     assert message in done.stderr.splitlines()

@@ -52,7 +52,7 @@ COLUMNS = ("task", "explainer", "family", "example", "metric", "setting", "varia
 @dataclass(frozen=True)
 class Perturbation:
     """How an explanation's weights are perturbed (MetaQuantus' minor and disruptive perturbations, applied to
-    the explanation; Hedström et al. 2023, Sec. 3).
+    the explanation; Hedström et al., TMLR 2023).
 
     Attributes
     ----------

@@ -10,7 +10,7 @@ the instances every one of them has, read in the metric's direction), per task a
   truth; for the model-based metrics (faithfulness, perturbation curves, mask fidelity) it is the question.
 - **controls below**: the share of the run's explainers the metric ranks above every control (random,
   energy, shuffled: explainers that know nothing of the model, or of where its evidence is).
-- **noise resilience** (MetaQuantus, Hedström et al. 2023, Sec. 3: a metric's ranking should stay put
+- **noise resilience** (MetaQuantus, Hedström et al., TMLR 2023: a metric's ranking should stay put
   under a minor perturbation): Kendall's tau between the rankings on the recorded weights and on weights
   with a little noise added (engine/rescore.py's ``Perturbation``).
 - **adversarial reactivity** (ibid.: it should move under a disruptive one): the share of instances of the

@@ -34,6 +34,10 @@ baselines do, and its attributions are read per component:
   ===============================  ==========================================  =====================
 
   They need a differentiable model and a segmentation of its input; anything else is not applicable.
+- **Layer methods** (LayerGradCam, GuidedGradCam, LayerIntegratedGradients, LayerConductance) attribute to a
+  hidden layer (``layer=``, a module path; each built-in network names a default, e.g. musicnn's mid-end
+  convolution ``midend.2``), upsampled to the input's cells (``interpolate=nearest`` or ``linear``) and read
+  per component by ``aggregate`` as the gradient methods are (:mod:`audiox_bench.explainers.captum_layers`).
 - FeaturePermutation permutes features across a batch of different inputs; an explanation has one input,
   so it is not applicable.
 
@@ -62,6 +66,7 @@ from audiox_bench.core.data import DefaultConfiguration, Example, Explanation
 from audiox_bench.core.errors import AudioxError, NotApplicableError
 from audiox_bench.explainers import SKIP_ON_TAGS
 from audiox_bench.explainers.baselines import OverExplainer
+from audiox_bench.explainers.captum_layers import INTERPOLATIONS, LAYER_ATTRIBUTIONS, LAYER_METHODS, layer_cells
 from audiox_bench.perturbation.prediction_cache import model_batch_size, prediction_cache
 
 PERTURBATION = ("FeatureAblation", "ShapleyValueSampling", "ShapleyValues", "KernelShap", "Lime", "Occlusion")
@@ -89,11 +94,14 @@ NOT_APPLICABLE = {
     "FeaturePermutation": "FeaturePermutation permutes features across a batch of different inputs; "
     "an explanation has one input"
 }
-METHODS = (*PERTURBATION, *GRADIENT, "NoiseTunnel", *NOT_APPLICABLE)
+METHODS = (*PERTURBATION, *GRADIENT, *LAYER_METHODS, "NoiseTunnel", *NOT_APPLICABLE)
 SAMPLED = ("ShapleyValueSampling", "KernelShap", "Lime", "GradientShap")  # methods that read n_samples
 SAMPLING_METHODS = ("ShapleyValueSampling", "KernelShap", "Lime")  # perturbation methods that sample masks
 MAX_ORDERED_COMPONENTS = 8  # ShapleyValues: d! orderings, 40,320 at d = 8 (10! = 3.6 million)
-MODULE_METHODS = ("DeepLift", "DeepLiftShap", "GuidedBackprop", "Deconvolution")  # hook nn.ReLU modules
+# hook nn.ReLU modules
+MODULE_METHODS = ("DeepLift", "DeepLiftShap", "GuidedBackprop", "Deconvolution", "GuidedGradCam")
+INTEGRATED = ("IntegratedGradients", "DeepLift", "LayerIntegratedGradients", "LayerConductance")  # take a baseline
+STEPPED = ("IntegratedGradients", "LayerIntegratedGradients", "LayerConductance")  # read n_steps
 # Captum's notes on what it does to every input (hooks set and removed, gradients required): said once per
 # call, they would fill a run's log without telling anything about the explanation
 CAPTUM_NOTICES = ("Input Tensor", "Setting forward, backward hooks", "Setting backward hooks")
@@ -150,7 +158,8 @@ class CaptumExplainer(OverExplainer):
     method : str
         Captum's class name: FeatureAblation, ShapleyValueSampling, ShapleyValues, KernelShap, Lime,
         Occlusion, Saliency, InputXGradient, IntegratedGradients, GradientShap, DeepLift, DeepLiftShap,
-        GuidedBackprop, Deconvolution, NoiseTunnel (over ``base``) or FeaturePermutation.
+        GuidedBackprop, Deconvolution, the layer methods LayerGradCam, GuidedGradCam,
+        LayerIntegratedGradients, LayerConductance, NoiseTunnel (over ``base``) or FeaturePermutation.
     over : str
         Registered explainer whose factorization is used (default ``slime``).
     base : str
@@ -161,7 +170,8 @@ class CaptumExplainer(OverExplainer):
         Samples of the sampling methods (ShapleyValueSampling, KernelShap, Lime, GradientShap,
         NoiseTunnel); Captum's default when not given.
     n_steps : int, optional
-        Steps of IntegratedGradients (Captum's default 50 when not given).
+        Steps of IntegratedGradients, LayerIntegratedGradients and LayerConductance (Captum's default 50
+        when not given).
     stdevs : float
         Noise of GradientShap and NoiseTunnel, in the input's units.
     baselines : str
@@ -172,6 +182,13 @@ class CaptumExplainer(OverExplainer):
     abs : bool
         Saliency (and NoiseTunnel over it): attribute the absolute gradient (Captum's default) or the
         signed one.
+    layer : str, optional
+        Layer methods: the module path of the layer read (default: the network's ``cam_layer``, musicnn's
+        ``midend.2``, its VGG's ``convs.4``, the synthetic tasks' last convolution).
+    interpolate : str
+        LayerGradCam and GuidedGradCam: how the Grad-CAM map is upsampled to the input's cells,
+        ``nearest`` (Captum's default) or ``linear``. (LayerIntegratedGradients and LayerConductance
+        share each position's attribution evenly among its nearest cells, keeping the total.)
     **factorization :
         The keywords of ``over``.
     """
@@ -183,7 +200,7 @@ class CaptumExplainer(OverExplainer):
     # the tests), ShapleyValues (10! orderings of 10 segments; kernelshap gives the exact values) and
     # FeaturePermutation (it never applies to one explanation).
     default_benchmark = (
-        *(DefaultConfiguration(f"captum:method={method}") for method in GRADIENT),
+        *(DefaultConfiguration(f"captum:method={method}") for method in (*GRADIENT, *LAYER_METHODS)),
         DefaultConfiguration("captum:method=NoiseTunnel,base=Saliency"),
         *(DefaultConfiguration(f"captum:method={m}", skip_tasks=SKIP_ON_TAGS) for m in SAMPLING_METHODS),
         *(DefaultConfiguration(f"captum:method={m},over=audiolime", only_tasks=SKIP_ON_TAGS) for m in SAMPLING_METHODS),
@@ -201,12 +218,17 @@ class CaptumExplainer(OverExplainer):
         baselines: str = "content",
         aggregate: str = "sum",
         abs: bool = True,
+        layer: str | None = None,
+        interpolate: str = "nearest",
         **factorization: Any,
     ) -> None:
         super().__init__(over, **factorization)
         if aggregate not in AGGREGATION_RULES:
             raise ValueError(f"aggregate must be one of {', '.join(AGGREGATION_RULES)}, got {aggregate!r}")
         self.aggregate, self.absolute = aggregate, bool(abs)
+        if interpolate not in INTERPOLATIONS:
+            raise ValueError(f"interpolate must be one of {', '.join(INTERPOLATIONS)}, got {interpolate!r}")
+        self.layer, self.interpolate = layer, interpolate
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         if method == "NoiseTunnel" and base not in GRADIENT:
@@ -230,10 +252,12 @@ class CaptumExplainer(OverExplainer):
             "base": self.method == "NoiseTunnel",
             "nt_type": self.method == "NoiseTunnel",
             "n_samples": self.method in (*SAMPLED, "NoiseTunnel") or name in SAMPLED,
-            "n_steps": name == "IntegratedGradients",
+            "n_steps": name in STEPPED,
             "stdevs": self.method == "NoiseTunnel" or name == "GradientShap",
-            "baselines": name in GRADIENT,
-            "aggregate": name in GRADIENT,
+            "baselines": name in GRADIENT or name in INTEGRATED,
+            "aggregate": name in GRADIENT or name in LAYER_METHODS,
+            "layer": name in LAYER_METHODS,
+            "interpolate": name in ("LayerGradCam", "GuidedGradCam"),
             "abs": name == "Saliency",
         }
         return {k: v for k, v in params.items() if used.get(k, True)}
@@ -248,6 +272,11 @@ class CaptumExplainer(OverExplainer):
             "aggregate=sum over each component's cells (or mean, abs_sum)"
             for m in GRADIENT
         ]
+        lines += [
+            f"{m}: {LAYER_ATTRIBUTIONS[m]} to the input's cells (layer=, interpolate=nearest|linear), "
+            "aggregate=sum over each component's cells (or mean, abs_sum)"
+            for m in LAYER_METHODS
+        ]
         lines.append("NoiseTunnel: its base method's cell attributions averaged over noisy inputs, then as the base")
         lines += [f"{m}: not applicable ({why})" for m, why in NOT_APPLICABLE.items()]
         return lines
@@ -256,6 +285,13 @@ class CaptumExplainer(OverExplainer):
     def weight_rule(self) -> str:
         if self.method in PERTURBATION:
             return f"{self.method} attributes to the components themselves (no aggregation)"
+        if self.method in LAYER_METHODS:
+            where = f"layer {self.layer}" if self.layer else "the network's default layer"
+            spread = self.interpolate if self.method in ("LayerGradCam", "GuidedGradCam") else "shared by nearest cells"
+            return (
+                f"{LAYER_ATTRIBUTIONS[self.method]} ({where}, {spread}) per cell, "
+                f"aggregate={self.aggregate} over each component's cells"
+            )
         name = self.base if self.method == "NoiseTunnel" else self.method
         cells = CELL_ATTRIBUTIONS[name] if name != "Saliency" else ("|gradient|" if self.absolute else "gradient")
         noise = f" averaged by NoiseTunnel ({self.nt_type})" if self.method == "NoiseTunnel" else ""
@@ -336,6 +372,23 @@ class CaptumExplainer(OverExplainer):
             if self.baselines == "content"
             else torch.zeros_like(inputs)
         )
+        if name in LAYER_METHODS:
+            with torch.enable_grad(), warnings.catch_warnings():
+                for notice in CAPTUM_NOTICES:
+                    warnings.filterwarnings("ignore", message=notice, category=UserWarning)
+                cells = layer_cells(
+                    captum(),
+                    name,
+                    forward,
+                    network,
+                    inputs,
+                    baseline,
+                    int(target),
+                    self.layer,
+                    self.interpolate,
+                    self.n_steps,
+                )
+            return factorization.per_component(cells, self.aggregate), forward.n_inputs
         attribution = getattr(captum(), name)(forward)
         keywords: dict[str, Any] = {"target": int(target)}
         if name in ("IntegratedGradients", "DeepLift"):

@@ -142,7 +142,7 @@ class _FrozenBatchNorm(nn.BatchNorm1d):
         return (x - self.running_mean.view(shape)) * scale + self.bias.view(shape)
 
 
-def _max_over_frequency(maps: torch.Tensor, norm: _FrozenBatchNorm) -> torch.Tensor:
+def _max_over_frequency(maps: torch.Tensor, norm: _FrozenBatchNorm, relu: nn.ReLU) -> torch.Tensor:
     """``norm(relu(maps)).amax(dim=3)``, computed on the pooled maps: ReLU and each channel's batch-norm
     affine map are monotone (in float arithmetic too), so the maximum over frequency commutes with them,
     taken where the channel's scale is positive and the minimum where it is negative. Equal to the
@@ -150,12 +150,21 @@ def _max_over_frequency(maps: torch.Tensor, norm: _FrozenBatchNorm) -> torch.Ten
     scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
     positive = (scale >= 0).view(1, -1, 1)
     pooled = torch.where(positive, maps.amax(dim=3), maps.amin(dim=3))
-    return norm(functional.relu(pooled))
+    return norm(relu(pooled))
 
 
 class MusiCNN(BlockNetwork):
     """musicnn: a musically motivated front end (timbral and temporal filters), a dense mid end with
-    residual connections, a pooling and dense back end. Features ``(n, 96, 187)`` -> 50 logits."""
+    residual connections, a pooling and dense back end. Features ``(n, 96, 187)`` -> 50 logits.
+
+    Every nonlinearity is an ``nn.ReLU`` module of its own (none reused), so the methods that follow ReLU
+    modules (Captum's DeepLift, DeepLiftShap, GuidedBackprop, Deconvolution) apply; they hold no
+    parameters, so the state dict is the original port's. ``cam_layer`` is the layer Grad-CAM and the
+    other layer methods read by default: the mid end's last convolution, one value per frame.
+    """
+
+    cam_layer = "midend.2"
+    map_axes = ("time", "mel")  # the front end's 2-D maps are (frames, mel bands)
 
     def __init__(self, n_mels: int = 96, n_classes: int = 50, midend_filters: int = 64, backend_units: int = 200):
         super().__init__()
@@ -165,15 +174,18 @@ class MusiCNN(BlockNetwork):
         self.timbral_norms = nn.ModuleList(_FrozenBatchNorm(timbral_filters) for _ in range(2))
         self.temporal = nn.ModuleList(nn.Conv2d(1, temporal_filters, (length, 1)) for length in (128, 64, 32))
         self.temporal_norms = nn.ModuleList(_FrozenBatchNorm(temporal_filters) for _ in range(3))
+        self.front_relus = nn.ModuleList(nn.ReLU() for _ in range(5))
         frontend_channels = 2 * timbral_filters + 3 * temporal_filters
         self.midend = nn.ModuleList(
             nn.Conv1d(frontend_channels if i == 0 else midend_filters, midend_filters, 7) for i in range(3)
         )
         self.midend_norms = nn.ModuleList(_FrozenBatchNorm(midend_filters) for _ in range(3))
+        self.midend_relus = nn.ModuleList(nn.ReLU() for _ in range(3))
         pooled = 2 * (frontend_channels + 3 * midend_filters)
         self.pool_norm = _FrozenBatchNorm(pooled)
         self.dense = nn.Linear(pooled, backend_units)
         self.dense_norm = _FrozenBatchNorm(backend_units)
+        self.dense_relu = nn.ReLU()
         self.output = nn.Linear(backend_units, n_classes)
 
     def randomization_blocks(self) -> list[list[nn.Module]]:
@@ -187,25 +199,26 @@ class MusiCNN(BlockNetwork):
         """The front end's feature maps ``(n, 561, frames)``."""
         x = self.input_norm(features.transpose(1, 2).unsqueeze(1))  # (n, 1, frames, mels)
         maps = []
+        relus = iter(self.front_relus)
         for conv, norm in zip(self.timbral, self.timbral_norms):
-            maps.append(_max_over_frequency(conv(functional.pad(x, (0, 0, 3, 3))), norm))
+            maps.append(_max_over_frequency(conv(functional.pad(x, (0, 0, 3, 3))), norm, next(relus)))
         for conv, norm in zip(self.temporal, self.temporal_norms):
             length = conv.kernel_size[0]  # "same" padding: TensorFlow puts the odd sample after
             padded = functional.pad(x, (0, 0, (length - 1) // 2, length // 2))
-            maps.append(_max_over_frequency(conv(padded), norm))
+            maps.append(_max_over_frequency(conv(padded), norm, next(relus)))
         return torch.cat(maps, dim=1)
 
     def penultimate(self, features: torch.Tensor) -> torch.Tensor:
         """The back end's penultimate dense layer (after its batch norm), ``(n, 200)``."""
         front = self.front(features)
         layers, x = [front], front
-        for i, (conv, norm) in enumerate(zip(self.midend, self.midend_norms)):
-            y = norm(functional.relu(conv(functional.pad(x, (3, 3)))))
+        for i, (conv, norm, relu) in enumerate(zip(self.midend, self.midend_norms, self.midend_relus)):
+            y = norm(relu(conv(functional.pad(x, (3, 3)))))
             x = y if i == 0 else x + y
             layers.append(x)
         stacked = torch.cat(layers, dim=1)  # (n, 753, frames)
         pooled = torch.stack([stacked.amax(dim=2), stacked.mean(dim=2)], dim=2).flatten(1)  # max, mean per channel
-        return self.dense_norm(functional.relu(self.dense(self.pool_norm(pooled))))
+        return self.dense_norm(self.dense_relu(self.dense(self.pool_norm(pooled))))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.output(self.penultimate(features))
@@ -213,7 +226,11 @@ class MusiCNN(BlockNetwork):
 
 class MusicnnVGG(BlockNetwork):
     """musicnn's VGG baseline: five 3x3 convolution blocks with batch norm and max pooling on the whole
-    log-mel, one dense layer. Features ``(n, 96, 187)`` -> 50 logits."""
+    log-mel, one dense layer. Features ``(n, 96, 187)`` -> 50 logits. ReLU modules, one per block, as in
+    :class:`MusiCNN`; Grad-CAM reads the last convolution by default."""
+
+    cam_layer = "convs.4"
+    map_axes = ("time", "mel")  # the network reads the log-mel transposed: (frames, mel bands)
 
     POOLS = (((4, 1), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((4, 4), (4, 4)))
 
@@ -222,6 +239,7 @@ class MusicnnVGG(BlockNetwork):
         self.input_norm = _FrozenBatchNorm(1)
         self.convs = nn.ModuleList(nn.Conv2d(1 if i == 0 else filters, filters, 3, padding=1) for i in range(5))
         self.norms = nn.ModuleList(_FrozenBatchNorm(filters) for _ in range(5))
+        self.relus = nn.ModuleList(nn.ReLU() for _ in range(5))
         self.output = nn.Linear(flat, n_classes)
 
     def randomization_blocks(self) -> list[list[nn.Module]]:
@@ -233,8 +251,8 @@ class MusicnnVGG(BlockNetwork):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         x = self.input_norm(features.transpose(1, 2).unsqueeze(1))  # (n, 1, frames, mels)
-        for conv, norm, (kernel, stride) in zip(self.convs, self.norms, self.POOLS):
-            x = functional.max_pool2d(norm(functional.relu(conv(x))), kernel, stride)
+        for conv, norm, relu, (kernel, stride) in zip(self.convs, self.norms, self.relus, self.POOLS):
+            x = functional.max_pool2d(norm(relu(conv(x))), kernel, stride)
         return self.output(x.permute(0, 2, 3, 1).flatten(1))  # TensorFlow flattens channels last
 
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+LAYERS_PER_BLOCK = 4  # convolution, batch norm, ReLU, max-pool
+
+
+def last_convolution(channels: tuple[int, ...]) -> str:
+    """The module path of the last convolution of :func:`conv_blocks` under ``blocks`` (Grad-CAM's default)."""
+    return f"blocks.{LAYERS_PER_BLOCK * (len(channels) - 1)}"
+
 
 def conv_blocks(dimensions: int, in_channels: int, channels: tuple[int, ...]) -> nn.Sequential:
     """Blocks of kernel-3 convolution, batch norm, ReLU and max-pool 2, in 1-D or 2-D."""
@@ -32,11 +39,17 @@ class VGGish(nn.Module):
         Number of output logits.
     channels : tuple of int
         Output channels of each block (one block per entry).
+
+    Attributes
+    ----------
+    cam_layer : str
+        The last convolution, whose maps ``(mel, time)`` the layer explainers read by default.
     """
 
     def __init__(self, n_classes: int, channels: tuple[int, ...] = (8, 16, 24, 32)) -> None:
         super().__init__()
         self.blocks = conv_blocks(2, 1, channels)
+        self.cam_layer = last_convolution(channels)
         self.pool = nn.AdaptiveMaxPool2d(1)
         self.head = nn.Linear(channels[-1], n_classes)
 
@@ -56,11 +69,17 @@ class TemporalCNN(nn.Module):
         Number of output logits.
     channels : tuple of int
         Output channels of each conv block (kernel 3, batch norm, ReLU, max-pool 2).
+
+    Attributes
+    ----------
+    cam_layer : str
+        The last convolution, whose maps over time the layer explainers read by default.
     """
 
     def __init__(self, n_mels: int, n_classes: int, channels: tuple[int, ...] = (64, 64, 64)) -> None:
         super().__init__()
         self.blocks = conv_blocks(1, n_mels, channels)
+        self.cam_layer = last_convolution(channels)
         self.pool = nn.AdaptiveMaxPool1d(1)
         self.head = nn.Linear(channels[-1], n_classes)
 

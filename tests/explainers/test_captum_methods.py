@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
 from audiox_bench.core.data import MetricInput
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.registry import explainers
+from audiox_bench.explainers.captum_layers import LAYER_METHODS, to_input_grid
 from audiox_bench.explainers.captum_methods import GRADIENT, PERTURBATION
 from audiox_bench.metrics.faithfulness import FaithfulnessCorrelation
 from audiox_bench.metrics.randomization import RandomizationDivergence
@@ -23,7 +25,7 @@ def confound_case(tiny_confound):
     return model, example
 
 
-@pytest.mark.parametrize("method", [*PERTURBATION, *GRADIENT, "NoiseTunnel"])
+@pytest.mark.parametrize("method", [*PERTURBATION, *GRADIENT, *LAYER_METHODS, "NoiseTunnel"])
 def test_every_method_explains_a_segmentation(confound_case, method):
     model, example = confound_case
     # Captum's ShapleyValues walks all d! orderings: 6 segments (720), not 10 (3.6 million)
@@ -80,6 +82,35 @@ def test_a_mask_asked_for_again_costs_once(confound_case):
     with cost_meter() as warm:
         sampling.explain(model, example, factorization, 0, 0)
     assert warm.inputs == cold.inputs == warm.cache_hits
+
+
+def test_a_layer_map_is_stretched_over_the_inputs_cells_along_the_networks_axes():
+    """Known answers: a 1-D map over time is stretched over the frames and repeated over the bands; a 2-D map
+    read as (time, mel) is transposed onto the (mel, time) grid, each position covering its block of cells."""
+    over_time = torch.tensor([[[1.0, 2.0]]])
+    np.testing.assert_array_equal(to_input_grid(over_time, (3, 4), ("mel", "time"), "nearest"), [[1, 1, 2, 2]] * 3)
+    time_mel = torch.tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]])  # 2 frames x 3 bands
+    cells = to_input_grid(time_mel, (6, 4), ("time", "mel"), "nearest")
+    expected = np.repeat(np.repeat(np.array([[1, 4], [2, 5], [3, 6]]), 2, axis=0), 2, axis=1)
+    np.testing.assert_array_equal(cells, expected)
+    linear = to_input_grid(over_time, (1, 4), ("mel", "time"), "linear")
+    np.testing.assert_allclose(linear, [[1.0, 1.25, 1.75, 2.0]])  # torch's linear, align_corners=False
+    shared = to_input_grid(torch.tensor([[[3.0, 6.0]]]), (2, 3), ("mel", "time"), "nearest", conserve=True)
+    np.testing.assert_allclose(shared, [[0.75, 0.75, 3.0]] * 2)  # 3 over 2 frames x 2 bands, 6 over 1 x 2
+    assert shared.sum() == 9.0
+
+
+def test_a_layer_is_named_by_its_path_and_a_wrong_one_lists_the_convolutions(confound_case):
+    model, example = confound_case
+    explainer = explainers.build("captum:method=LayerGradCam,layer=blocks.99")
+    with pytest.raises(ValueError, match=r"no module 'blocks\.99'.*blocks\.0"):
+        explainer.explain(model, example, explainer.factorize(model, example), 0, 0)
+    first = explainers.build("captum:method=LayerGradCam,layer=blocks.0")
+    default = explainers.build("captum:method=LayerGradCam")  # the last convolution, blocks.12
+    factorization = first.factorize(model, example)
+    a = first.explain(model, example, factorization, 0, 0).weights
+    b = default.explain(model, example, factorization, 0, 0).weights
+    assert model.network.cam_layer == "blocks.12" and not np.allclose(a, b)
 
 
 # -- cross-checks -------------------------------------------------------------------------------------
@@ -211,3 +242,23 @@ def test_gradient_aggregation_rules(tiny_confound):
     assert not np.allclose(magnitude.weights, signed.weights)
     with pytest.raises(Exception, match="aggregate"):
         explainers.build("gradient:aggregate=median")
+
+
+def test_layer_integrated_gradients_sum_to_the_change_in_score(confound_case):
+    """Completeness (Dhamdhere et al. 2019): integrated gradients to a layer's units sum to f(input) -
+    f(baseline) up to the integral's error; shared among the cells nearest each position, the components'
+    weights keep that sum."""
+    from audiox_bench.explainers.captum_methods import _Probability
+
+    model, example = confound_case
+    explainer = explainers.build("captum:method=LayerIntegratedGradients,n_steps=64,layer=blocks.0")
+    factorization = explainer.factorize(model, example)
+    weights = explainer.explain(model, example, factorization, 0, 0).weights
+    forward = _Probability(model, model.network).eval()
+    with torch.no_grad():
+        full, empty = (
+            forward(torch.tensor(factorization.features[None])),
+            forward(torch.tensor(factorization.fill[None])),
+        )
+        change = (full - empty)[0, 0]
+    assert abs(weights.sum() - float(change)) < 0.02 * max(abs(float(change)), 1e-3)

@@ -78,6 +78,20 @@ def test_the_port_reproduces_the_original_models(reference, name, key):
 
 
 @needs_fixture
+def test_relu_modules_leave_the_ports_outputs_bit_for_bit(reference):
+    """The ports' nonlinearities are ``nn.ReLU`` modules (so DeepLift and guided backpropagation apply):
+    their logits are those of the port before the change, to the bit (tests/data/README.md)."""
+    before = np.load(FIXTURE.parent / "musicnn_port_logits.npz")
+    features = torch.from_numpy(reference["logmel_input"]).transpose(1, 2)
+    for name, load in (("musicnn", musicnn.load_musicnn), ("vgg", musicnn.load_vgg)):
+        network = load()
+        relus = [m for m in network.modules() if isinstance(m, torch.nn.ReLU)]
+        assert len(relus) == len({id(m) for m in relus}) == {"musicnn": 9, "vgg": 5}[name]
+        with torch.inference_mode():
+            assert np.array_equal(network(features).numpy(), before[f"{name}_logits"])
+
+
+@needs_fixture
 def test_the_penultimate_layer_matches(reference):
     network = musicnn.load_musicnn()
     with torch.inference_mode():
@@ -451,4 +465,32 @@ def test_pooling_before_relu_and_batch_norm_equals_the_direct_order():
         norm.running_var.copy_(torch.linspace(0.5, 2, 6))
         maps = torch.randn(4, 6, 20, 30, generator=torch.Generator().manual_seed(0))
         direct = norm(functional.relu(maps)).amax(dim=3)
-        assert torch.equal(_max_over_frequency(maps, norm), direct)
+        assert torch.equal(_max_over_frequency(maps, norm, torch.nn.ReLU()), direct)
+
+
+def test_guided_grad_cam_is_captums_on_a_layer_over_time(tiny_tags):
+    """musicnn's default layer (the mid-end convolution) has one position per frame, where Captum's own
+    GuidedGradCam upsamples correctly: our composition (guided backpropagation x the upsampled Grad-CAM)
+    equals it to float32 rounding. DeepLift and guided backpropagation apply to musicnn (ReLU modules)."""
+    captum_attr = pytest.importorskip("captum.attr")
+    from audiox_bench.explainers.captum_layers import layer_cells
+    from audiox_bench.explainers.captum_methods import _Probability, _relu_modules
+
+    model = tiny_tags.model
+    example = tiny_tags.examples(1)[0]
+    explainer = registry.explainers.build("captum:method=GuidedGradCam")
+    factorization = explainer.factorize(model, example)
+    network = _relu_modules(model.network)
+    forward = _Probability(model, network).eval()
+    inputs = torch.tensor(factorization.features[None])
+    target = tiny_tags.target_for(example)
+    with torch.enable_grad():
+        ours = layer_cells(captum_attr, "GuidedGradCam", forward, network, inputs, inputs, target, None, "nearest", 50)
+        layer = network.get_submodule(network.cam_layer)
+        theirs = captum_attr.GuidedGradCam(forward, layer).attribute(inputs, target=target)[0].detach().numpy()
+    # measured: max |difference| 8.8e-13 (ours multiplies in float64, Captum in float32)
+    assert np.abs(ours - theirs).max() <= 1e-6 * np.abs(theirs).max() and np.abs(theirs).max() > 0
+    for method in ("DeepLift", "GuidedBackprop", "Deconvolution", "LayerGradCam"):
+        explainer = registry.explainers.build(f"captum:method={method}")
+        weights = explainer.explain(model, example, factorization, target, 0).weights
+        assert np.isfinite(weights).all() and np.abs(weights).max() > 0, method

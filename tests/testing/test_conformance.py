@@ -9,6 +9,8 @@ import pytest
 
 from audiox_bench import testing
 from audiox_bench.core import registry
+from audiox_bench.explainers.captum_layers import LAYER_METHODS
+from audiox_bench.explainers.captum_methods import MODULE_METHODS
 from audiox_bench.testing import CHECK_TASK
 from tests.conftest import TINY_ADVERSARIAL_SPEC, TINY_CONFOUND_SPEC, TINY_VOCALS_SPEC
 
@@ -19,6 +21,8 @@ BUILTIN_SUBJECTS = [
     *(("model", name, CHECK_TASK) for name in registry.models.names()),
     *(("task", spec, CHECK_TASK) for spec in (TINY_CONFOUND_SPEC, TINY_VOCALS_SPEC, TINY_ADVERSARIAL_SPEC)),
     *(("explainer", name, TINY_CONFOUND_SPEC) for name in registry.explainers.names()),
+    # Captum's layer methods and the methods that follow ReLU modules, each as its own explainer
+    *(("explainer", f"captum:method={method}", TINY_CONFOUND_SPEC) for method in (*LAYER_METHODS, *MODULE_METHODS)),
     *(("metric", name, TINY_CONFOUND_SPEC) for name in registry.metrics.names()),
 ]
 _SUBJECTS: dict[tuple[str, str], testing.Subject] = {}
@@ -34,7 +38,7 @@ def _subject(kind: str, name: str, task: str) -> testing.Subject:
 @pytest.mark.parametrize(
     "kind, name, task, check",
     [(kind, name, task, check) for kind, name, task in BUILTIN_SUBJECTS for check in testing.CHECKS[kind]],
-    ids=lambda v: v[0] if isinstance(v, tuple) else (v.split(":")[0] if "=" in v else v),
+    ids=lambda v: v[0] if isinstance(v, tuple) else (v.split(",")[0] if "=" in v else v),
 )
 def test_every_builtin_conforms(tiny_confound, tiny_vocals, kind, name, task, check):
     if kind == "model":

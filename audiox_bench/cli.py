@@ -239,6 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
     power.add_argument("--difference", type=float, default=1.0, help="mean-rank difference to detect (default 1)")
     power.add_argument("--format", choices=("md", "csv"), default="md")
 
+    score = commands.add_parser(
+        "score",
+        help="add per-instance metrics to a finished run, in place (its explanations scored again, nothing "
+        "explained again): e.g. the exact Shapley agreement, too costly for every run",
+    )
+    score.add_argument("run_dir", type=Path)
+    score.add_argument("--metric", action="append", required=True, metavar="SPEC", help="metric to add (repeatable)")
+    score.add_argument("--task", action="append", default=[], help="task name to score (default: every task)")
+    score.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    _add_threads_option(score)
+
     meta = commands.add_parser(
         "meta",
         help="which metric to trust: each metric's agreement with the planted truth, its separation from the "

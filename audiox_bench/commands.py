@@ -165,6 +165,21 @@ def cmd_power(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from audiox_bench.engine.score import score_run
+    from audiox_bench.results.store import is_run_directory
+
+    if not is_run_directory(args.run_dir):
+        raise AudioxError(f"{str(args.run_dir)!r} is not a run directory (no run.json): give the --out of audiox run")
+    result = score_run(args.run_dir, args.metric, args.task, not args.no_progress)
+    for task, n in result.scored.items():
+        print(f"{task}: {n} explanations scored in {result.seconds[task]:.1f} s")
+    if not result.scored:
+        print("nothing to score: every explanation of the tasks asked for already has these metrics")
+    print(f"tables rewritten: {args.run_dir / 'leaderboard.md'}", file=sys.stderr)
+    return 0
+
+
 def cmd_meta(args: argparse.Namespace) -> int:
     from audiox_bench.engine.rescore import Perturbation, rescore
     from audiox_bench.results.formats import to_csv, to_markdown

@@ -9,7 +9,6 @@ prediction cache.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +26,7 @@ from audiox_bench.core.spec import Spec
 from audiox_bench.explainers import SKIP_ON_TAGS
 from audiox_bench.perturbation.masks import all_masks, distinct_masks
 from audiox_bench.perturbation.prediction_cache import prediction_cache
+from audiox_bench.perturbation.shapley import exact_shapley
 
 
 class OverExplainer(Explainer):
@@ -174,34 +174,6 @@ class OcclusionExplainer(OverExplainer):
         masks = np.vstack([np.ones((1, d), bool), ~np.eye(d, dtype=bool)])
         scores, n_calls = self._scores(model, factorization, masks, target)
         return self._explanation(factorization, scores[0] - scores[1:], target, n_calls, start)
-
-
-def exact_shapley(masks: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Shapley values from the values of all ``2**d`` coalitions.
-
-    Parameters
-    ----------
-    masks : np.ndarray [shape=(2**d, d), dtype=bool]
-        Every coalition once, in any order.
-    values : np.ndarray [shape=(2**d,)]
-        The value of each coalition.
-    """
-    masks = np.asarray(masks, dtype=bool)
-    d = masks.shape[1]
-    codes = masks.astype(np.int64) @ (np.int64(1) << np.arange(d, dtype=np.int64))
-    by_code = np.empty(2**d)
-    by_code[codes] = values
-    sizes = masks.sum(axis=1)
-    all_codes = np.arange(2**d)
-    size_of = np.empty(2**d, dtype=np.int64)
-    size_of[codes] = sizes
-    shapley_weight = np.array([math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)])
-    phi = np.zeros(d)
-    for i in range(d):
-        bit = 1 << i
-        without = all_codes[(all_codes & bit) == 0]
-        phi[i] = np.sum(shapley_weight[size_of[without]] * (by_code[without | bit] - by_code[without]))
-    return phi
 
 
 def kernel_shap_masks(d: int, n_samples: int, rng: np.random.Generator) -> np.ndarray:

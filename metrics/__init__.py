@@ -22,4 +22,5 @@ BUILTINS = {
     "sparseness": "audiox_bench.metrics.complexity:Sparseness",
     "complexity": "audiox_bench.metrics.complexity:Complexity",
     "max_sensitivity": "audiox_bench.metrics.robustness:MaxSensitivity",
+    "shapley_agreement": "audiox_bench.metrics.shapley:ShapleyAgreement",
 }

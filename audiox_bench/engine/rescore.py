@@ -144,19 +144,14 @@ def rescore(
             or not validity[task_spec].passed
         ):
             continue
-        prepared = prepare_task(task_spec, resolved.obj, bench.spec.examples_for(resolved.name), bench.spec, progress)
-        why = fingerprint_difference(prepared.validity.examples, validity[task_spec].examples)
-        if why is not None:
-            raise AudioxError(
-                f"{str(run_dir)!r}: task {task_spec!r}: {why}; the meta-evaluation needs the run's examples"
-            )
-        examples = {e.id: e for e in prepared.examples[: n_examples or None]}
+        task, made = run_examples(run_dir, bench, task_spec, validity, progress)
+        examples = dict(list(made.items())[: n_examples or None])
         mine = [r for r in records if r.task == task_spec and r.example_id in examples and r.repeat == 0 and r.weights]
         for record in tqdm(mine, desc=f"meta {resolved.name}", disable=not progress, leave=False):
             explainer = bench.explainers[record.explainer].obj if record.explainer in bench.explainers else None
             if explainer is None:
                 continue
-            score = _scorer(prepared.task, explainer, examples[record.example_id], record)
+            score = _scorer(task, explainer, examples[record.example_id], record)
             for variant in (ORIGINAL, MINOR, DISRUPTIVE):
                 weights = perturbation.weights(variant, np.asarray(record.weights, dtype=np.float64), record.seed)
                 for name, specs in settings.items():
@@ -176,39 +171,62 @@ def rescore(
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def _scorer(
-    task: Task, explainer: Explainer, example: Example, record: Record
-) -> Callable[[Metric, np.ndarray], float]:
-    """A function scoring ``record``'s explanation with other weights, on its rebuilt factorization."""
+def run_examples(run_dir: Path, bench: Benchmark, task_spec: str, validity, progress: bool) -> tuple[Task, dict]:
+    """The prepared task of ``task_spec`` and its examples by id, made again and checked to be the run's,
+    bit for bit, by their fingerprints.
+
+    Raises
+    ------
+    AudioxError
+        If the examples differ from the run's (another version of the data or model).
+    """
+    resolved = bench.tasks[task_spec]
+    prepared = prepare_task(task_spec, resolved.obj, bench.spec.examples_for(resolved.name), bench.spec, progress)
+    why = fingerprint_difference(prepared.validity.examples, validity[task_spec].examples)
+    if why is not None:
+        raise AudioxError(f"{str(run_dir)!r}: task {task_spec!r}: {why}; scoring again needs the run's examples")
+    return prepared.task, {e.id: e for e in prepared.examples}
+
+
+def record_input(task: Task, explainer: Explainer, example: Example, record: Record) -> MetricInput:
+    """The metric input of ``record``'s explanation as the run scored it: its weights on its rebuilt
+    factorization, with the task's truth, spans and baseline."""
     factorization: Factorization = explainer.factorize_for(task.model, example, record.seed)
     truth, truth_note = task.stated_truth(example, factorization, record.target)
-    spans = task.truth_spans(example, record.target)
-    recorded = Explanation(
-        tuple(record.components),
+    explanation = Explanation(
+        tuple(record.components or ()),
         np.asarray(record.weights, dtype=np.float64),
         record.target,
         record.intercept,
         record.surrogate_r2,
     )
+    return MetricInput(
+        explanation,
+        truth,
+        task.model,
+        example,
+        factorization,
+        explainer,
+        record.target,
+        record.seed,
+        truth_note=truth_note,
+        baseline=task.baseline,
+        truth_spans=task.truth_spans(example, record.target),
+    )
+
+
+def _scorer(
+    task: Task, explainer: Explainer, example: Example, record: Record
+) -> Callable[[Metric, np.ndarray], float]:
+    """A function scoring ``record``'s explanation with other weights, on its rebuilt factorization."""
+    item = record_input(task, explainer, example, record)
 
     def score(metric: Metric, weights: np.ndarray) -> float:
-        item = MetricInput(
-            replace(recorded, weights=weights),
-            truth,
-            task.model,
-            example,
-            factorization,
-            explainer,
-            record.target,
-            record.seed,
-            truth_note=truth_note,
-            baseline=task.baseline,
-            truth_spans=spans,
-        )
         try:
-            value = Scores.of(metric.score(item)).values.get(metric.name)
+            value = Scores.of(metric.score(replace(item, explanation=replace(item.explanation, weights=weights))))
         except NotApplicableError:
             return float("nan")
+        value = value.values.get(metric.name)
         return float("nan") if value is None else float(value)
 
     return score

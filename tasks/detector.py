@@ -145,11 +145,16 @@ class SingingVoiceDetector:
         Share of the instrumental and fully sung training excerpts also trained on as a copy with some
         segments replaced by band-standardised noise, keeping their label (0 disables it).
     device : str
+    level_db : float
+        Gain of the vocal in the hybrids (explained examples and the hybrid detection check), in dB
+        relative to its training level (drawn per excerpt from ``SNR_DB``): below 0 the injected
+        segments are fainter, the task harder.
     """
 
     training: TrainingSettings
     noise_augmentation: float
     device: str
+    level_db: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.noise_augmentation <= 1.0:
@@ -197,6 +202,8 @@ class SingingVoiceDetector:
         """Hybrid excerpt ``index``: 3 of 10 segments from the vocal version of the same bed, as features
         (the paper's) or as audio (the vocal stem gated into the segments)."""
         bed, vocal, rng = self.excerpts.excerpt(split, index)
+        if self.level_db:
+            vocal = vocal * np.float32(10 ** (self.level_db / 20))
         injected = sorted(int(k) for k in rng.choice(N_SEGMENTS, N_INJECTED, replace=False))
         meta = {"injected_segments": injected, "form": form, "n_segments": N_SEGMENTS, "index": index}
         example_id = f"{split}-{index:04d}"
@@ -220,7 +227,11 @@ class SingingVoiceDetector:
         """The trained (or cached) detector whose checks pass first, its checks and its card; the hybrid
         detection rate is measured in ``form``."""
         self.excerpts.banks.progress = progress
-        return first_valid(lambda seed: self._build(seed, form, progress), self.training.seeds, f"vocals:{form}")
+        return first_valid(lambda seed: self._build(seed, form, progress), self.training.seeds, self._context(form))
+
+    def _context(self, form: str) -> str:
+        """What the remembered validity verdict depends on besides the model: the hybrids' form and level."""
+        return f"vocals:{form}" + (f":level_db={self.level_db:g}" if self.level_db else "")
 
     def load_model(self, form: str) -> Classifier | None:
         """The detector :meth:`prepare` keeps, from the cache without making any data; None when that is
@@ -231,7 +242,7 @@ class SingingVoiceDetector:
             self._make_modules,
             CLASSES,
             self.training.seeds,
-            f"vocals:{form}",
+            self._context(form),
             self.device,
             round(SR * DURATION),
         )

@@ -53,6 +53,11 @@ class VocalInjectionTask(Task):
     form : str
         ``features`` (log-mel columns swapped, as in the paper) or ``audio`` (vocal stem gated into the
         segments; source explainers can run).
+    level_db : float
+        Difficulty knob: the gain of the injected vocal in dB relative to its training level (0, the
+        default, is the paper's task; -6 makes the injected segments 6 dB fainter). The hybrid detection
+        check is measured at this level, and the examples kept are hybrids the detector still calls vocal
+        (``validity.json`` says how many were made to find them).
     noise_augmentation : float
         Share of the instrumental and fully sung training excerpts that are also trained on as a copy
         with 1-10 (instrumental) or 1-5 (sung) of their 10 segments replaced by band-standardised
@@ -78,6 +83,7 @@ class VocalInjectionTask(Task):
         n_validity: int = TRAINING.n_validity,
         max_attempts: int = TRAINING.max_attempts,
         noise_augmentation: float = NOISE_AUGMENTATION,
+        level_db: float = 0.0,
         device: str = "cpu",
     ) -> None:
         super().__init__()
@@ -85,7 +91,9 @@ class VocalInjectionTask(Task):
             raise ValueError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
         self.form = form
         settings = TrainingSettings(seed, n_train, n_stems, epochs, architecture, n_validity, max_attempts)
-        self.detector = SingingVoiceDetector(settings, float(noise_augmentation), device)
+        if not -30.0 <= level_db <= 12.0:
+            raise ValueError(f"level_db must be between -30 and 12 (dB relative to training), got {level_db!r}")
+        self.detector = SingingVoiceDetector(settings, float(noise_augmentation), device, float(level_db))
 
     def examples(self, n: int) -> list[Example]:
         """The first ``n`` hybrids the detector calls vocal (true positives), in index order."""

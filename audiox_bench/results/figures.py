@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from audiox_bench.results.ranking import Comparison
 from audiox_bench.results.statistics import pareto_front
@@ -178,3 +179,37 @@ def explanation_figure(
     fig.tight_layout()
     _render(plt, fig, png)
     return True
+
+
+MAX_SWEEP_PANELS = 6  # scores drawn side by side in a sweep figure
+
+
+def sweep_figure(frame: pd.DataFrame, title: str, png: Path | None = None) -> str | None:
+    """Each explainer's mean score (with its interval) against the setting of a task's knob, one panel per
+    score, from :func:`~audiox_bench.results.sweeps.sweep_frame` rows of one kind of components; an open
+    marker where the leaderboard's test separates the explainer from the setting's best."""
+    plt = pyplot()
+    if plt is None or frame.empty or frame["setting"].nunique() < 2:
+        return None
+    scores = list(dict.fromkeys(frame["metric"]))[:MAX_SWEEP_PANELS]
+    settings = list(dict.fromkeys(frame["setting"]))
+    fig, axes = plt.subplots(1, len(scores), figsize=(4.2 * len(scores), 3.8), squeeze=False)
+    for ax, score in zip(axes[0], scores):
+        rows = frame[frame["metric"] == score]
+        for explainer, mine in rows.groupby("explainer", sort=True):
+            mine = mine.set_index("setting").reindex(settings)
+            x = np.arange(len(settings))
+            mean = mine["mean"].astype(float).to_numpy()
+            low = mean - mine["ci_low"].astype(float).to_numpy()
+            high = mine["ci_high"].astype(float).to_numpy() - mean
+            line = ax.errorbar(x, mean, yerr=[low, high], linewidth=0.9, capsize=2, label=_short(explainer))
+            apart = mine["separated_from_best"].map(lambda v: v is True).to_numpy()
+            ax.scatter(x[apart], mean[apart], s=30, facecolors="white", edgecolors=line.lines[0].get_color(), zorder=3)
+        ax.set_xticks(np.arange(len(settings)), settings)
+        ax.set_xlabel(str(frame["knob"].iloc[0]))
+        ax.set_title(score, fontsize=9)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=6, loc="center right")
+    fig.subplots_adjust(right=0.8, wspace=0.3)
+    fig.suptitle(f"{title} (open marker: separated from the setting's best)", fontsize=9)
+    return _render(plt, fig, png)

@@ -21,6 +21,7 @@ from audiox_bench.core.data import ValueSpec
 from audiox_bench.core.documents import PlannedRun, RunInfo, TaskBaseline, TaskValidity
 from audiox_bench.results.claims import MAX_LISTED, VerdictSummary, describe_test
 from audiox_bench.results.ranking import ALL_TASKS, Comparison
+from audiox_bench.results.sweeps import separation_summary
 from audiox_bench.results.tables import FAMILY_NAMES, RANKED, Tables
 from audiox_bench.results.values import resolve_spec
 
@@ -384,12 +385,41 @@ def _score_notes(
     return notes
 
 
+def _sweep_section(sweeps: pd.DataFrame | None, figures: Mapping[str, str]) -> str:
+    """Per sweep and kind of components: the figure of scores against the setting, and per setting and
+    score the best explainer and how many the tests separate from it."""
+    if sweeps is None or sweeps.empty:
+        return ""
+    parts = [
+        "<h2>Difficulty sweeps</h2>",
+        '<p class="note">One task at several settings of one parameter. Per setting the explainers are ranked '
+        "as on the task's own section (paired tests); where the task gets harder, explainers that find what "
+        "is loud rather than what the model reads fall apart from those that ask the model.</p>",
+    ]
+    for (task, knob, family), frame in sweeps.groupby(["task", "knob", "family"], sort=True):
+        words = _family_words(family)
+        parts.append(f"<h3>{html.escape(task)}: {html.escape(knob)} ({html.escape(words)})</h3>")
+        parts.append(_figure(figures, f"sweep:{task}:{knob}:{family}", f"{task}: scores against {knob}"))
+        body = [
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(v))}</td>"
+                for v in (row.setting, row.metric, row.best, f"{row.n_separated} of {row.n_ranked - 1}")
+            )
+            + "</tr>"
+            for row in separation_summary(frame).itertuples(index=False)
+        ]
+        parts.append(_table(["setting", "score", "best", "separated from the best"], body))
+    return "\n".join(parts)
+
+
 def to_html(
     tables: Tables,
     specs: Mapping[str, ValueSpec],
     run_info: RunInfo | None = None,
     validity: Mapping[str, TaskValidity] | None = None,
     figures: Mapping[str, str] | None = None,
+    sweeps: pd.DataFrame | None = None,
     title: str = "AudioX-Bench leaderboard",
 ) -> str:
     """The leaderboard page. Everything (style, sorting script, data, figures) is inline; the page
@@ -406,6 +436,8 @@ def to_html(
         ``validity.json`` per task.
     figures : mapping of str to str, optional
         Inline SVG figures by key (:func:`~audiox_bench.results.publish.figures_of`).
+    sweeps : pd.DataFrame, optional
+        The run's difficulty sweeps (:meth:`~audiox_bench.results.publish.RunTables.sweeps`).
     """
     info = run_info or RunInfo(PlannedRun((), (), (), 0, 1, 0))
     figures = figures or {}
@@ -432,6 +464,7 @@ def to_html(
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         _verdict_section(tables),
+        _sweep_section(sweeps, figures),
         '<p class="note">Explainers are compared on paired instances, as Demšar (JMLR 2006) taught: ranked '
         "within each instance, a Friedman test over their mean ranks, then a post-hoc test; only a test marks "
         "a difference. Cost: per explanation, as if it ran alone. Click a column header to sort. References "

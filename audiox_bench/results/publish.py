@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from audiox_bench.core.data import ValueSpec
 from audiox_bench.core.documents import RunInfo, TaskValidity
 from audiox_bench.core.files import atomic_write_text
 from audiox_bench.core.records import GroupRow, Record
-from audiox_bench.results.figures import cd_diagram, cost_quality
+from audiox_bench.results.figures import cd_diagram, cost_quality, sweep_figure
 from audiox_bench.results.formats import to_csv, to_markdown
 from audiox_bench.results.html import to_html
 from audiox_bench.results.ranking import ALL_TASKS
@@ -23,7 +25,10 @@ from audiox_bench.results.store import (
     read_validity,
     safe_file_name,
 )
+from audiox_bench.results.sweeps import find_sweeps, sweep_frame
 from audiox_bench.results.tables import FAMILY_NAMES, Tables, build_tables
+
+SWEEPS = "sweeps.csv"  # written where the run has sweeps (a task at several settings of one parameter)
 
 
 @dataclass
@@ -34,6 +39,16 @@ class RunTables:
     specs: dict[str, ValueSpec]
     run_info: RunInfo
     validity: dict[str, TaskValidity]
+
+    def sweeps(self) -> pd.DataFrame:
+        """Every sweep of the run on its primary scores (:func:`~audiox_bench.results.sweeps.sweep_frame`)."""
+        primary = [name for name, spec in self.specs.items() if spec.primary and spec.role == "score"]
+        frames = [
+            sweep_frame(sweep, self.tables.leaderboard, self.tables.comparisons, primary)
+            for sweep in find_sweeps(self.tables.leaderboard["task"])
+        ]
+        frames = [f for f in frames if not f.empty]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def run_tables(
@@ -92,6 +107,13 @@ def figures_of(run: RunTables, png_dir: Path | None = None) -> dict[str, str]:
         svg = cost_quality(names, quality, calls, seconds, title, png(f"cost_{task}_{family}"))
         if svg:
             figures[f"cost:{task}:{family}"] = svg
+    sweeps = run.sweeps()
+    if not sweeps.empty:
+        for (task, knob, family), frame in sweeps.groupby(["task", "knob", "family"], sort=True):
+            title = f"{task}, {FAMILY_NAMES.get(family, family)}: score against {knob}"
+            svg = sweep_figure(frame, title, png(f"sweep_{task}_{knob}_{family}"))
+            if svg:
+                figures[f"sweep:{task}:{knob}:{family}"] = svg
     return figures
 
 
@@ -104,7 +126,7 @@ def table_texts(run: RunTables, figures: dict[str, str] | None = None) -> dict[s
         "tests.csv": to_csv(tables.tests),
         "costs.csv": to_csv(tables.costs),
         "leaderboard.md": to_markdown(tables.overall) + "\n" + to_markdown(tables.leaderboard),
-        "leaderboard.html": to_html(tables, run.specs, run.run_info, run.validity, figures or {}),
+        "leaderboard.html": to_html(tables, run.specs, run.run_info, run.validity, figures or {}, run.sweeps()),
     }
     assert set(texts) == set(TABLES)
     return texts
@@ -116,4 +138,9 @@ def write_tables(run_dir: str | Path) -> RunTables:
     figures = figures_of(run, Path(run_dir) / FIGURES)
     for name, text in table_texts(run, figures).items():
         atomic_write_text(Path(run_dir) / name, text)
+    sweeps = run.sweeps()
+    if sweeps.empty:
+        (Path(run_dir) / SWEEPS).unlink(missing_ok=True)
+    else:
+        atomic_write_text(Path(run_dir) / SWEEPS, to_csv(sweeps))
     return run

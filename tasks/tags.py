@@ -17,7 +17,19 @@ used, and only clips that pass are served:
   probability away;
 - **sufficient**: the truth source alone still exceeds the tag's level.
 
-``validity.json`` reports each tag's level and clips kept / made. A tag whose candidates pass less often
+Stronger rules, each a parameter (:mod:`audiox_bench.tasks.tag_verification`): **dominance** (``dominance=D``:
+in at least a share D of the coalitions of the other sources, adding the truth source raises the tag more
+than adding any other), **timbre** (``timbre=true``: the truth stem swapped for another of its role at equal
+RMS keeps the tag; swapped for another role's, it takes the necessity share away). They are off by default
+(2^n and 2 more model inputs per candidate). Every kept test clip is also verified **per segment**: the
+truth source silenced in one of 10 time segments of the model input at a time; the segments whose removal
+alone takes ``segment_share`` of what removing it everywhere takes are the temporal truth ``tK`` (undefined
+where none or more than half qualify), so explainers over segments (SLIME, gradient and layer methods) are
+scored on tags too. That rule favours explainers that switch single segments off (occlusion over SLIME's
+segments), as the necessity test favours those that switch single sources off.
+
+``validity.json`` reports each tag's level, clips kept / made, and per rule how many clips it was applied
+to and how many passed. A tag whose candidates pass less often
 than ``min_kept`` (10%) is not served (the model does not use that source as the tag says, or not
 measurably): its clips are skipped, its truth never given; the task is valid when at least
 ``MIN_TAGS_SERVED`` tags are served. Explainers that switch single sources off (occlusion, audioLIME over
@@ -36,12 +48,13 @@ import numpy as np
 
 from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization, segment_edges
-from audiox_bench.core.data import Example, GroundTruth
+from audiox_bench.core.data import Example, GroundTruth, TruthSpans
 from audiox_bench.core.documents import Selection, ValidityCheck
 from audiox_bench.core.registry import models
 from audiox_bench.core.task import Task
 from audiox_bench.tasks.stems.banks import db_gain
 from audiox_bench.tasks.stems.multitrack import open_stem_source
+from audiox_bench.tasks.tag_verification import dominance_share, segment_drops, swapped, verified_segments
 
 # Tags explained, and the source each stands for (MagnaTagATune tag names; a registered model's labels
 # with these names are explained too).
@@ -72,6 +85,8 @@ AUDIBLE_DB = -20.0  # a segment where the truth source is within 20 dB of its lo
 MIN_CANDIDATES = 10  # a tag is served only once it was the candidate of this many validity clips
 MIN_TAGS_SERVED = 2
 MAX_CANDIDATES_PER_EXAMPLE = 20
+N_SEGMENTS = 10  # the temporal truth is verified over SLIME's default 10 segments of the model input
+STANDARD_RULES = ("present", "necessary", "sufficient")
 
 
 def audible_segments(stem: np.ndarray, n_segments: int) -> set[int]:
@@ -116,6 +131,13 @@ class TagsTask(Task):
         tag to be served; 0 serves every tag.
     n_validity : int
         Candidate clips the kept shares are measured on.
+    dominance : float
+        Least share of coalitions of the other sources in which the truth source must add the most to the
+        tag (0, the default: not checked; 1: in every coalition).
+    timbre : bool
+        Check the timbre control (another stem of the truth's role keeps the tag, another role's does not).
+    segment_share : float
+        Share of the whole source's drop a segment's removal must take to be in the temporal truth.
     device : str
         Torch device of the model.
     """
@@ -142,6 +164,9 @@ class TagsTask(Task):
         necessity: float = 0.5,
         min_kept: float = 0.1,
         n_validity: int = 200,
+        dominance: float = 0.0,
+        timbre: bool = False,
+        segment_share: float = 0.1,
         device: str = "cpu",
     ) -> None:
         super().__init__()
@@ -153,6 +178,9 @@ class TagsTask(Task):
             raise ValueError("present must be in (0, 1)")
         if n_validity < MIN_CANDIDATES or n_stems < 2:
             raise ValueError(f"n_validity >= {MIN_CANDIDATES} and n_stems >= 2 are needed")
+        if not 0 <= dominance <= 1 or not 0 < segment_share < 1:
+            raise ValueError("dominance must be in [0, 1] and segment_share in (0, 1)")
+        self.dominance, self.timbre, self.segment_share = float(dominance), bool(timbre), float(segment_share)
         self.model_name, self.stems_path, self.seed, self.device = model, stems, int(seed), device
         self.min_sources, self.max_sources = int(min_sources), int(max_sources)
         self.false_positive, self.present = false_positive, present
@@ -232,13 +260,59 @@ class TagsTask(Task):
             out.append((Example(f"{split}-{start + i:04d}", mixes[i], model.sr, None, stems, meta), scores))
         return out
 
-    def _passes(self, tag: str, scores: dict[str, float]) -> bool:
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rules a clip must pass, in the order they are applied."""
+        return (*STANDARD_RULES, *(("dominant",) if self.dominance > 0 else ()), *(("timbre",) if self.timbre else ()))
+
+    def _verify(self, example: Example, scores: dict[str, float], split: str) -> dict[str, bool]:
+        """Each rule's verdict on a candidate; the stronger ones only once the standard ones pass (their
+        results and the probabilities they read go into ``example.meta``)."""
+        tag = example.meta["tag"]
         level = self.levels[tag]
-        return (
-            scores["mix"] > level
-            and scores["without"] <= (1 - self.necessity) * scores["mix"]
-            and scores["alone"] > level
-        )
+        verdict = {
+            "present": scores["mix"] > level,
+            "necessary": scores["without"] <= (1 - self.necessity) * scores["mix"],
+            "sufficient": scores["alone"] > level,
+        }
+        if not all(verdict.values()):
+            return verdict
+        stems, truth, index = example.stems, example.meta["truth_source"], example.meta["target"]
+        if self.dominance > 0:
+            share = dominance_share(self.model.predict_proba, stems, truth, index)
+            example.meta["dominance"] = share
+            verdict["dominant"] = share >= self.dominance
+        if self.timbre:
+            same, other = self._timbre_scores(stems, truth, index, split, int(example.meta["index"]))
+            example.meta["timbre"] = {"same_role": same, "other_role": other}
+            verdict["timbre"] = same > level and other <= (1 - self.necessity) * scores["mix"]
+        return verdict
+
+    def _timbre_scores(
+        self, stems: dict[str, np.ndarray], truth: str, index: int, split: str, clip: int
+    ) -> tuple[float, float]:
+        """The tag's probability with the truth stem swapped, at equal RMS, for another stem of its role and
+        for a stem of a role the clip does not have."""
+        rng = np.random.default_rng([self.seed, SPLIT_CODES[split], clip, 3])
+        bank = self.source.split("val" if split == "validity" else "test")
+        same = [s for s in bank[truth] if not np.array_equal(s, stems[truth])] or list(bank[truth])
+        absent = [r for r in self.source.roles if r not in stems and r in bank]
+        other_role = absent[int(rng.integers(len(absent)))]
+        replacements = [same[int(rng.integers(len(same)))], bank[other_role][int(rng.integers(len(bank[other_role])))]]
+        probabilities = self.model.predict_proba(np.stack([swapped(stems, truth, r) for r in replacements]))
+        return float(probabilities[0, index]), float(probabilities[1, index])
+
+    def _segment_truth(self, example: Example) -> None:
+        """Verify where in time the truth source drives the tag (``verified_segments`` in the meta)."""
+        model = self.model
+        n_frames = model.features(example.audio[None]).shape[-1]
+        bounds = model.segment_sample_bounds(n_frames, N_SEGMENTS, example.audio.size)
+        index = example.meta["target"]
+        drops = segment_drops(model.predict_proba, example.stems, example.meta["truth_source"], bounds, index)
+        whole = example.meta["scores"]["mix"] - example.meta["scores"]["without"]
+        example.meta["segment_drops"] = [round(float(d), 6) for d in drops]
+        example.meta["verified_segments"] = verified_segments(drops, whole, self.segment_share)
+        example.meta["segment_bounds"] = [int(b) for b in bounds]
 
     def examples(self, n: int) -> list[Example]:
         """The first ``n`` verified clips of the test split, in index order."""
@@ -247,13 +321,18 @@ class TagsTask(Task):
     def select(self, n: int) -> Selection:
         """The first ``n`` verified clips of the test split, with the candidates made and kept per tag."""
         kept, made, made_per_tag, kept_per_tag = [], 0, Counter(), Counter()
+        applied, passed = Counter(), Counter()
         limit = MAX_CANDIDATES_PER_EXAMPLE * n
         while len(kept) < n and made < limit:
             for example, scores in self._candidates("test", made, min(32, limit - made), self.served):
                 if len(kept) == n:
                     break
                 made_per_tag[example.meta["tag"]] += 1
-                if self._passes(example.meta["tag"], scores):
+                verdict = self._verify(example, scores, "test")
+                applied.update(list(verdict))
+                passed.update(rule for rule, ok in verdict.items() if ok)
+                if len(verdict) == len(self.rules) and all(verdict.values()):
+                    self._segment_truth(example)
                     kept.append(example)
                     kept_per_tag[example.meta["tag"]] += 1
             made += min(32, limit - made)
@@ -262,6 +341,12 @@ class TagsTask(Task):
             "made_per_tag": dict(sorted(made_per_tag.items())),
             "kept": len(kept),
             "made": sum(made_per_tag.values()),
+            "rules": {rule: {"applied": applied[rule], "passed": passed[rule]} for rule in self.rules},
+            "segment_truth": {
+                "kept": sum(bool(e.meta["verified_segments"]) for e in kept),
+                "of": len(kept),
+                "segment_share": self.segment_share,
+            },
         }
         shortfall = (
             f"the verification kept {len(kept)} of the {facts['made']} candidate clips made (at most "
@@ -297,10 +382,13 @@ class TagsTask(Task):
             for candidate in self._candidates("validity", start, min(32, self.n_validity - start), explainable, absent)
         ]
         self.levels = self._levels(absent)
-        made, kept = Counter(), Counter()
+        made, kept, applied, passed = Counter(), Counter(), Counter(), Counter()
         for example, scores in candidates:
             made[example.meta["tag"]] += 1
-            kept[example.meta["tag"]] += self._passes(example.meta["tag"], scores)
+            verdict = self._verify(example, scores, "validity")
+            applied.update(list(verdict))
+            passed.update(rule for rule, ok in verdict.items() if ok)
+            kept[example.meta["tag"]] += len(verdict) == len(self.rules) and all(verdict.values())
         self.served = tuple(
             tag
             for tag in explainable
@@ -318,6 +406,7 @@ class TagsTask(Task):
             "validity_made_per_tag": dict(sorted(made.items())),
             "validity_kept_per_tag": {t: kept[t] for t in sorted(made)},
             "served_tags": list(self.served),
+            "validity_rules": {rule: {"applied": applied[rule], "passed": passed[rule]} for rule in self.rules},
             "not_served": {tag: f"kept {kept[tag]} of {made[tag]}" for tag in sorted(made) if tag not in self.served},
             "thresholds": {
                 "false_positive": self.false_positive,
@@ -325,6 +414,9 @@ class TagsTask(Task):
                 "necessity": self.necessity,
                 "min_kept": self.min_kept,
                 "min_candidates": MIN_CANDIDATES,
+                "dominance": self.dominance,
+                "timbre": self.timbre,
+                "segment_share": self.segment_share,
             },
         }
         self._set_prepared(self._model, checks, card)
@@ -357,10 +449,28 @@ class TagsTask(Task):
         }
 
     # -- truth -----------------------------------------------------------------------------------
+    def spans_for(self, example: Example) -> TruthSpans | None:
+        """The verified segments in seconds (where the clip has a temporal truth)."""
+        verified, bounds = example.meta.get("verified_segments"), example.meta.get("segment_bounds")
+        if not verified or not bounds:
+            return None
+        spans = tuple((bounds[k] / example.sr, bounds[k + 1] / example.sr) for k in verified)
+        described = f"the segments where the {example.meta['truth_source']} drives the tag"
+        return TruthSpans(spans, described, int(example.meta["target"]))
+
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
-        """The truth source, for source factorizations (and, x time, the segments where it sounds)."""
+        """The truth source, for source factorizations (and, x time, the segments where it sounds); the
+        verified segments, for temporal segmentations into 10."""
         source = example.meta.get("truth_source")
-        if source is None or factorization.layout.kind != "sources" or not example.stems:
+        layout = factorization.layout
+        if source is not None and layout.kind == "temporal" and layout.n_time == N_SEGMENTS:
+            verified = set(example.meta.get("verified_segments") or ())
+            names = factorization.names_where(lambda c: c.time in verified)
+            target = int(example.meta["target"])
+            return (
+                GroundTruth(names, f"the segments where removing the {source} takes the tag", target) if names else None
+            )
+        if source is None or layout.kind != "sources" or not example.stems:
             return None
         n_time = factorization.layout.n_time
         sounding = audible_segments(example.stems[source], n_time) if n_time > 1 else {None}

@@ -494,3 +494,46 @@ def test_guided_grad_cam_is_captums_on_a_layer_over_time(tiny_tags):
         explainer = registry.explainers.build(f"captum:method={method}")
         weights = explainer.explain(model, example, factorization, target, 0).weights
         assert np.isfinite(weights).all() and np.abs(weights).max() > 0, method
+
+
+def test_dominance_and_segment_rules_on_known_games():
+    """Known answers: in an additive game the loudest source adds the most in every coalition (share 1) and
+    the quietest in none; segments whose removal takes a tenth of the whole drop are the truth, unless more
+    than half of them do."""
+    from audiox_bench.tasks.tag_verification import dominance_share, segment_drops, verified_segments
+
+    stems = {role: np.full(100, value, np.float32) for role, value in (("a", 1.0), ("b", 2.0), ("c", 3.0))}
+
+    def mean_level(mixes):
+        return mixes.mean(axis=1, keepdims=True)
+
+    assert dominance_share(mean_level, stems, "c", 0) == 1.0
+    assert dominance_share(mean_level, stems, "a", 0) == 0.0
+    drops = segment_drops(mean_level, stems, "c", np.array([0, 10, 50, 100]), 0)
+    np.testing.assert_allclose(drops, [0.3, 1.2, 1.5], rtol=1e-6)  # 3 x 10, 40, 50 of 100 samples (float32)
+    assert verified_segments(np.array([0.5, 0.05, 0.0, 0.2]), 1.0, 0.1) == [0, 3]
+    assert verified_segments(np.array([0.3, 0.3, 0.3, 0.1]), 1.0, 0.1) == []  # all four: none stands out
+    assert verified_segments(np.array([0.3, 0.3]), 0.0, 0.1) == []
+
+
+def test_stronger_rules_report_kept_per_rule_and_give_segments_a_truth(private_cache):
+    task = registry.tasks.build(TINY_TAGS + ",dominance=0.5,timbre=true")
+    task.prepare(progress=False)
+    rules = task.model_card["validity_rules"]
+    assert list(rules) == ["present", "necessary", "sufficient", "dominant", "timbre"]
+    assert all(r["passed"] <= r["applied"] for r in rules.values())
+    # the stronger rules are applied to the clips that pass the standard three, both to each of them
+    standard = min(rules[r]["passed"] for r in ("present", "necessary", "sufficient"))
+    assert rules["dominant"]["applied"] == rules["timbre"]["applied"] <= standard
+    selection = task.select(3)
+    assert set(selection.facts["rules"]) == set(rules)
+    assert selection.facts["segment_truth"]["of"] == len(selection.examples)
+    slime = registry.explainers.build("occlusion:over=slime")
+    for example in selection.examples:
+        assert example.meta["dominance"] >= 0.5 and set(example.meta["timbre"]) == {"same_role", "other_role"}
+        truth = task.ground_truth(example, slime.factorize(task.model, example))
+        verified = example.meta["verified_segments"]
+        assert (truth is None) == (not verified)
+        if truth is not None:
+            assert truth.components == frozenset(f"t{k}" for k in verified) and len(verified) <= 5
+            assert len(task.truth_spans(example).intervals) == len(verified)

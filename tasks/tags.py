@@ -46,7 +46,7 @@ from collections import Counter
 
 import numpy as np
 
-from audiox_bench.core.classifier import Classifier
+from audiox_bench.core.classifier import Classifier, FeatureClassifier
 from audiox_bench.core.components import Factorization, segment_edges
 from audiox_bench.core.data import Example, GroundTruth, TruthSpans
 from audiox_bench.core.documents import Selection, ValidityCheck
@@ -265,6 +265,19 @@ class TagsTask(Task):
         """The rules a clip must pass, in the order they are applied."""
         return (*STANDARD_RULES, *(("dominant",) if self.dominance > 0 else ()), *(("timbre",) if self.timbre else ()))
 
+    @property
+    def truth_rule(self) -> str:
+        """The verification behind the truth, and the explainers it favours (shown on the leaderboard page)."""
+        rules = ", ".join(
+            {"dominant": f"dominant in >= {self.dominance:g} of coalitions", "timbre": "timbre control"}.get(r, r)
+            for r in self.rules
+        )
+        return (
+            f"sources: {rules} (favours explainers that switch single sources off: occlusion, audioLIME); "
+            f"segments (tK): the source silenced in one segment at a time takes >= {self.segment_share:g} of its "
+            "whole drop (favours explainers that switch single segments off: occlusion over SLIME's segments)"
+        )
+
     def _verify(self, example: Example, scores: dict[str, float], split: str) -> dict[str, bool]:
         """Each rule's verdict on a candidate; the stronger ones only once the standard ones pass (their
         results and the probabilities they read go into ``example.meta``)."""
@@ -305,6 +318,9 @@ class TagsTask(Task):
     def _segment_truth(self, example: Example) -> None:
         """Verify where in time the truth source drives the tag (``verified_segments`` in the meta)."""
         model = self.model
+        if not isinstance(model, FeatureClassifier):  # no input segments to verify: no temporal truth
+            example.meta["verified_segments"] = []
+            return
         n_frames = model.features(example.audio[None]).shape[-1]
         bounds = model.segment_sample_bounds(n_frames, N_SEGMENTS, example.audio.size)
         index = example.meta["target"]
@@ -342,6 +358,7 @@ class TagsTask(Task):
             "kept": len(kept),
             "made": sum(made_per_tag.values()),
             "rules": {rule: {"applied": applied[rule], "passed": passed[rule]} for rule in self.rules},
+            "truth_rule": self.truth_rule,
             "segment_truth": {
                 "kept": sum(bool(e.meta["verified_segments"]) for e in kept),
                 "of": len(kept),

@@ -7,7 +7,10 @@ piano) it calls most piano clips guitar; an explainer that is right about the mo
 A difficulty knob, ``strength``, is the share of training mixes that follow the confound (the others have
 drums with piano and none with guitar): below 1 the model learns the instrument too, so the drums drive it
 less and explainers that find loud sources rather than what the model reads separate from those that ask
-the model. The validity check measures the reliance on drums at every setting.
+the model. The validity check measures the reliance on drums at every setting. A second knob,
+``drum_segments=K``, lets the drums of the test clips sound in only K of 10 time segments (chosen per
+clip): the truth is then the drums in those segments (``drums@tK`` over sources x time, ``tK`` over the
+model input's temporal segments), and explainers must find when, not only what.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from audiox_bench.core.classifier import Classifier
-from audiox_bench.core.components import Factorization
-from audiox_bench.core.data import Example, GroundTruth
+from audiox_bench.core.components import Factorization, segment_edges
+from audiox_bench.core.data import Example, GroundTruth, TruthSpans
 from audiox_bench.core.documents import ValidityCheck
 from audiox_bench.core.errors import InvalidInputError
 from audiox_bench.core.task import Task
 from audiox_bench.models.frontends import LogMel, LogMelConfig
 from audiox_bench.models.networks import build_network
+from audiox_bench.tasks.detector import segment_gate
 from audiox_bench.tasks.stems.banks import db_gain
 from audiox_bench.tasks.stems.multitrack import open_stem_source, stems_given
 from audiox_bench.tasks.trained_model import TrainingSettings, cached_valid, first_valid, trained_classifier
@@ -44,6 +48,7 @@ MIN_STRENGTH = 0.5  # at 0.5 the drums say nothing about the class
 MAX_PNO_ACCURACY = {True: 0.15, False: 0.5}  # keyed by "at full strength"
 MIN_GTR_ACCURACY = {True: 0.99, False: 0.9}
 MIN_RELIANCE = 0.5  # accuracy on t_dr-gtr minus accuracy on t_dr-pno: how far the drums move the decision
+N_TIME = 10  # time segments the drums of a test clip may be confined to (drum_segments)
 
 
 def mixdown(stems: dict[str, np.ndarray]) -> np.ndarray:
@@ -70,6 +75,10 @@ class ConfoundTask(Task):
         pianos. The validity check asks that the drums outweigh the instrument where they disagree
         (``drums_reliance`` = accuracy on t_dr-gtr - accuracy on t_dr-pno >= 0.5; at full strength also the
         paper's accuracies, >= 0.99 and <= 0.15; below it >= 0.9 and <= 0.5).
+    drum_segments : int, optional
+        The drums of the test clips (both test splits, so the validity check measures the reliance on
+        them) sound in only this many of 10 time segments, chosen per clip, with 10 ms crossfades; the
+        truth is the drums there. None (the default): throughout, the paper's task. Training is unchanged.
     stems : str, optional
         A local multitrack dataset (Slakh2100 layout, as the audioLIME paper used) to cut the clips of
         every split from, instead of synthesised stems; its tracks need guitar, piano, drums and bass.
@@ -90,6 +99,7 @@ class ConfoundTask(Task):
         split: str = "t_dr-pno",
         mix: str = "gpdb",
         strength: float = FULL_STRENGTH,
+        drum_segments: int | None = None,
         seed: int = TRAINING.seed,
         n_train: int = TRAINING.n_train,
         n_stems: int = TRAINING.n_stems,
@@ -108,7 +118,10 @@ class ConfoundTask(Task):
             raise ValueError(f"mix must be one of {', '.join(MIXES)}, got {mix!r}")
         if not MIN_STRENGTH <= strength <= FULL_STRENGTH:
             raise ValueError(f"strength must be between {MIN_STRENGTH} and {FULL_STRENGTH}, got {strength!r}")
+        if drum_segments is not None and not 1 <= drum_segments < N_TIME:
+            raise ValueError(f"drum_segments must be between 1 and {N_TIME - 1} (or none), got {drum_segments!r}")
         self.split, self.mix, self.device, self.strength = split, mix, device, float(strength)
+        self.drum_segments = drum_segments
         self.roles = MIXES[mix]
         self.banks = open_stem_source(stems, self.roles, n_stems, seed, SR, DURATION)
         missing = sorted(set(self.roles) - set(self.banks.roles))
@@ -132,6 +145,19 @@ class ConfoundTask(Task):
             stems[role] = bank[int(rng.integers(len(bank)))] * np.float32(db_gain(rng, *GAINS_DB[role]))
         return stems
 
+    @property
+    def _context(self) -> str:
+        """What the remembered validity verdict depends on besides the model: where the test drums sound."""
+        return "confound" + (f":drum_segments={self.drum_segments}" if self.drum_segments else "")
+
+    def _drum_times(self, split: str, index: int) -> list[int] | None:
+        """The time segments the drums of test clip ``index`` sound in (None: throughout)."""
+        if self.drum_segments is None or split not in SPLITS:
+            return None
+        code = {"t_dr-gtr": 3, "t_dr-pno": 4}[split]
+        rng = np.random.default_rng([self.training.seed, code, index, 2])
+        return sorted(int(k) for k in rng.choice(N_TIME, self.drum_segments, replace=False))
+
     def _clip(self, split: str, index: int) -> tuple[dict[str, np.ndarray], int, bool]:
         """Stems, label and drum presence of clip ``index`` of ``split`` (train, val, or a test split)."""
         bank_split = split if split in ("train", "val") else "test"
@@ -142,7 +168,11 @@ class ConfoundTask(Task):
         if split in ("train", "val") and self.strength < FULL_STRENGTH:  # a stream of its own: at 1, nothing drawn
             follows = np.random.default_rng([self.training.seed, code, index, 1]).random() < self.strength
             drums = drums if follows else not drums
-        return self._mix(self.banks.split(bank_split), rng, label, drums), label, drums
+        stems = self._mix(self.banks.split(bank_split), rng, label, drums)
+        times = self._drum_times(split, index)
+        if drums and times is not None:
+            stems["drums"] = (stems["drums"] * segment_gate(stems["drums"].size, times, N_TIME, SR)).astype(np.float32)
+        return stems, label, drums
 
     def _audio_set(self, split: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         clips = [self._clip(split, i) for i in range(n)]
@@ -161,7 +191,12 @@ class ConfoundTask(Task):
                     SR,
                     label,
                     stems,
-                    {"split": self.split, "has_drums": drums, "mix": self.mix},
+                    {
+                        "split": self.split,
+                        "has_drums": drums,
+                        "mix": self.mix,
+                        **({"drum_segments": self._drum_times(self.split, i)} if drums and self.drum_segments else {}),
+                    },
                 )
             )
         return out
@@ -179,7 +214,7 @@ class ConfoundTask(Task):
         if self._model is not None:
             return
         self._progress = self.banks.progress = progress
-        self._set_prepared(*first_valid(self._build, self.training.seeds, "confound"))
+        self._set_prepared(*first_valid(self._build, self.training.seeds, self._context))
 
     def load_model(self, progress: bool = False) -> Classifier:
         """The valid model from the cache without making any data when it is known, else :meth:`prepare`."""
@@ -190,7 +225,7 @@ class ConfoundTask(Task):
                 self._make_modules,
                 CLASSES,
                 self.training.seeds,
-                "confound",
+                self._context,
                 self.device,
                 round(SR * DURATION),
             )
@@ -243,11 +278,32 @@ class ConfoundTask(Task):
         return model, checks, card
 
     # -- truth ---------------------------------------------------------------------------------
+    def spans_for(self, example: Example) -> TruthSpans | None:
+        """Where the drums sound, in seconds, when they are confined to some segments (``drum_segments``)."""
+        times = example.meta.get("drum_segments")
+        if not times:
+            return None
+        edges = segment_edges(example.audio.size, N_TIME) / example.sr
+        spans = tuple((float(edges[k]), float(edges[k + 1])) for k in times)
+        return TruthSpans(spans, "the segments where the drums sound", CLASSES.index("guitar"))
+
     def truth_for(self, example: Example, factorization: Factorization) -> GroundTruth | None:
         """The drums (and the percussive part of HPSS, and NMF components named after the drums), for
         source factorizations of clips that have drums; undefined elsewhere. They drive ``guitar`` (the
-        model learned drums as guitar's sign), so explanations of ``piano`` are not scored against them."""
-        if not example.meta.get("has_drums") or factorization.layout.kind != "sources":
+        model learned drums as guitar's sign), so explanations of ``piano`` are not scored against them.
+        With ``drum_segments``: the drums in their segments (sources x 10 time segments) and those segments
+        (temporal segmentations into 10)."""
+        if not example.meta.get("has_drums"):
             return None
+        guitar, layout = CLASSES.index("guitar"), factorization.layout
+        times = example.meta.get("drum_segments")
+        if times and layout.kind == "temporal" and layout.n_time == N_TIME:
+            names = factorization.names_where(lambda c: c.time in times)
+            return GroundTruth(names, "the segments where the drums sound", guitar) if names else None
+        if layout.kind != "sources":
+            return None
+        if times and layout.n_time == N_TIME:
+            names = factorization.names_where(lambda c: c.source in TRUTH_SOURCES and c.time in times)
+            return GroundTruth(names, "the drums where they sound", guitar) if names else None
         names = factorization.names_where(lambda c: c.source in TRUTH_SOURCES)
-        return GroundTruth(names, "the drums", CLASSES.index("guitar")) if names else None
+        return GroundTruth(names, "the drums", guitar) if names else None

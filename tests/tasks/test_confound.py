@@ -78,3 +78,45 @@ def test_training_is_deterministic():
         states.append(net.state_dict())
     for key in states[0]:
         assert torch.equal(states[0][key], states[1][key]), key
+
+
+def test_the_confound_strength_knob_changes_training_only_below_one(tiny_confound):
+    """At strength 1 nothing is drawn (the default's mixes, so its cached model); below it, a share of the
+    training mixes break the confound, and the checks report the reliance on drums."""
+    from tests.conftest import TINY_CONFOUND_SPEC
+
+    assert [c.name for c in tiny_confound.validity_checks][-1] == "drums_reliance"
+    full = tasks.build(TINY_CONFOUND_SPEC + ",strength=1.0")
+    weaker = tasks.build(TINY_CONFOUND_SPEC + ",strength=0.75")
+    train = [full._clip("train", i)[2] for i in range(200)]
+    broken = [weaker._clip("train", i)[2] for i in range(200)]
+    assert train == [i % 2 == 0 for i in range(200)]  # drums exactly with guitar (label 0)
+    flipped = np.mean([a != b for a, b in zip(train, broken)])
+    assert 0.15 < flipped < 0.35  # about a quarter
+    assert full._description(0) == tiny_confound._description(0) != weaker._description(0)
+    with pytest.raises(ValueError, match="strength"):
+        tasks.build("confound:strength=0.4")
+
+
+def test_drums_confined_to_segments_give_a_truth_in_time(tiny_confound):
+    from audiox_bench.core.registry import explainers
+    from tests.conftest import TINY_CONFOUND_SPEC
+
+    task = tasks.build(TINY_CONFOUND_SPEC + ",drum_segments=3")
+    with_drums = [e for e in task.examples(4) if e.meta["has_drums"]]
+    assert with_drums
+    example = with_drums[0]
+    times = example.meta["drum_segments"]
+    assert len(times) == 3
+    edges = np.round(np.linspace(0, example.audio.size, 11)).astype(int)
+    drums = example.stems["drums"]
+    silent = [k for k in range(10) if k not in times and k - 1 not in times and k + 1 not in times]
+    for k in silent:  # away from the crossfades, no drums outside their segments
+        assert np.abs(drums[edges[k] : edges[k + 1]]).max() == 0
+    task.prepare(progress=False)  # the same model; the checks measured with the drums confined
+    assert task.model_card["accuracy_val"] == tiny_confound.model_card["accuracy_val"]
+    segments = explainers.build("slime").factorize(task.model, example)
+    assert task.truth_for(example, segments).components == frozenset(f"t{k}" for k in times)
+    over_time = explainers.build("audiolime:n_segments=10").factorize(task.model, example)
+    assert task.truth_for(example, over_time).components == frozenset(f"drums@t{k}" for k in times)
+    assert len(task.spans_for(example).intervals) == 3

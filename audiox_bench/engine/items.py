@@ -65,6 +65,33 @@ def score_metrics(record: Record, metrics: dict[str, Metric], item: MetricInput)
         record.metric_data.update(scores.data)
 
 
+def metric_input(
+    task: Task,
+    explainer: Explainer,
+    example: Example,
+    factorization: Factorization,
+    explanation: Explanation,
+    target: int,
+    seed: int,
+) -> MetricInput:
+    """What a per-instance metric sees of an explanation of class ``target``: with the task's truth, truth
+    spans and baseline for that class."""
+    truth, truth_note = task.stated_truth(example, factorization, target)
+    return MetricInput(
+        explanation,
+        truth,
+        task.model,
+        example,
+        factorization,
+        explainer,
+        target,
+        seed,
+        truth_note=truth_note,
+        baseline=task.baseline,
+        truth_spans=task.truth_spans(example, target),
+    )
+
+
 def explain_item(
     task_name: str,
     task: Task,
@@ -89,7 +116,7 @@ def explain_item(
     try:
         if isinstance(factorization, BaseException):
             raise factorization
-        truth, truth_note = task.stated_truth(example, factorization, target)
+        truth, _ = task.stated_truth(example, factorization, target)
         record.ground_truth = sorted(truth.components) if truth is not None else None
         start = time.perf_counter()
         with cost_meter() as cost:
@@ -103,23 +130,7 @@ def explain_item(
         record.n_cache_hits = cost.cache_hits
         record.seconds = round(wall + cost.cached_seconds, 4)
         record.extra = {k: json_float(v) if isinstance(v, float) else v for k, v in explanation.extra.items()}
-        score_metrics(
-            record,
-            metrics,
-            MetricInput(
-                explanation,
-                truth,
-                task.model,
-                example,
-                factorization,
-                explainer,
-                target,
-                seed,
-                truth_note=truth_note,
-                baseline=task.baseline,
-                truth_spans=task.truth_spans(example, target),
-            ),
-        )
+        score_metrics(record, metrics, metric_input(task, explainer, example, factorization, explanation, target, seed))
     except NotApplicableError as exc:  # the explainer does not apply here: N/A, not a failure
         record.not_applicable = str(exc)
     except Exception as exc:

@@ -26,7 +26,7 @@ from audiox_bench.core.interfaces import Explainer, Metric
 from audiox_bench.core.records import Record
 from audiox_bench.core.task import Task
 from audiox_bench.engine.against import fingerprint_difference, spec_of_plan
-from audiox_bench.engine.items import item_seed
+from audiox_bench.engine.items import item_seed, metric_input
 from audiox_bench.engine.plan import Benchmark, resolve_all
 from audiox_bench.engine.runner import prepare_task
 from audiox_bench.results.meta import DISRUPTIVE, MINOR, ORIGINAL
@@ -192,7 +192,6 @@ def record_input(task: Task, explainer: Explainer, example: Example, record: Rec
     """The metric input of ``record``'s explanation as the run scored it: its weights on its rebuilt
     factorization, with the task's truth, spans and baseline."""
     factorization: Factorization = explainer.factorize_for(task.model, example, record.seed)
-    truth, truth_note = task.stated_truth(example, factorization, record.target)
     explanation = Explanation(
         tuple(record.components or ()),
         np.asarray(record.weights, dtype=np.float64),
@@ -200,19 +199,7 @@ def record_input(task: Task, explainer: Explainer, example: Example, record: Rec
         record.intercept,
         record.surrogate_r2,
     )
-    return MetricInput(
-        explanation,
-        truth,
-        task.model,
-        example,
-        factorization,
-        explainer,
-        record.target,
-        record.seed,
-        truth_note=truth_note,
-        baseline=task.baseline,
-        truth_spans=task.truth_spans(example, record.target),
-    )
+    return metric_input(task, explainer, example, factorization, explanation, record.target, record.seed)
 
 
 def _scorer(

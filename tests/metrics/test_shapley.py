@@ -6,9 +6,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from audiox_bench.core.data import MetricInput
 from audiox_bench.core.errors import NotApplicableError
 from audiox_bench.core.registry import explainers, metrics
+from audiox_bench.engine.items import metric_input
 from audiox_bench.perturbation.baselines import switched_off
 from audiox_bench.perturbation.shapley import SHAPLEY_DIR, shapley_game
 
@@ -24,20 +24,9 @@ def vocals_case(tiny_vocals):
 
 
 def _item(task, example, explainer, factorization, weights, target=1):
-    truth, note = task.stated_truth(example, factorization, target)
     explanation = explainer.explain(task.model, example, factorization, target, 0)
-    return MetricInput(
-        replace(explanation, weights=np.asarray(weights, dtype=np.float64)),
-        truth,
-        task.model,
-        example,
-        factorization,
-        explainer,
-        target,
-        0,
-        truth_note=note,
-        baseline=task.baseline,
-    )
+    weighted = replace(explanation, weights=np.asarray(weights, dtype=np.float64))
+    return metric_input(task, explainer, example, factorization, weighted, target, 0)
 
 
 def test_the_game_is_captums_shapley_values_on_the_tasks_baseline(tiny_vocals):

@@ -58,7 +58,7 @@ class VerdictSummary:
         across = verdict.task == ALL_TASKS
         tied = tuple(e for e in verdict.tied_with_best() if e != best)
         return VerdictSummary(
-            where="across tasks" if across else verdict.task.split(":")[0],
+            where="across tasks" if across else verdict.task,
             kind=FAMILY_NAMES.get(verdict.family, verdict.family),
             n_explainers=len(verdict.explainers),
             blocks=f"{verdict.n_blocks} tasks" if across else f"{verdict.n_blocks} instances",

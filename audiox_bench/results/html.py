@@ -120,6 +120,18 @@ def _figure(figures: Mapping[str, str], key: str, caption: str) -> str:
     return f"<figure>{svg}<figcaption class='note'>{html.escape(caption)}</figcaption></figure>"
 
 
+def _fact(value: Any) -> str:
+    """A selection fact for people: counts of a rule as passed / applied, kept / of, a mapping as its items."""
+    if isinstance(value, Mapping):
+        if set(value) == {"applied", "passed"}:
+            return f"{value['passed']}/{value['applied']}"
+        if {"kept", "of"} <= set(value):
+            rest = "".join(f", {html.escape(str(k))} {_fact(v)}" for k, v in value.items() if k not in ("kept", "of"))
+            return f"{value['kept']}/{value['of']}{rest}"
+        return "(" + ", ".join(f"{html.escape(str(k))} {_fact(v)}" for k, v in value.items()) + ")"
+    return _number(value) if not isinstance(value, str) else html.escape(value)
+
+
 def _validity(task: str, validity: Mapping[str, TaskValidity]) -> str:
     entry = validity.get(task)
     if entry is None:
@@ -135,7 +147,7 @@ def _validity(task: str, validity: Mapping[str, TaskValidity]) -> str:
         for c in entry.checks
     )
     chosen = (
-        "; examples: " + ", ".join(f"{html.escape(str(k))} = {_number(v)}" for k, v in entry.selection.items())
+        "; examples: " + ", ".join(f"{html.escape(str(k))} = {_fact(v)}" for k, v in entry.selection.items())
         if entry.selection
         else ""
     )
@@ -200,7 +212,7 @@ def _across_table(combined: Comparison, verdicts: Mapping[tuple[str, str], Compa
                 f'<td data-value="{per["position"]}">{per["position"]}</td>' if per else '<td data-value=""></td>'
             )
         body.append(f"<tr>{''.join(cells)}</tr>")
-    head = ["explainer", "mean rank over tasks", *(f"rank on {t.split(':')[0]}" for t in tasks)]
+    head = ["explainer", "mean rank over tasks", *(f"rank on {t}" for t in tasks)]
     note = (
         f"<h3>{html.escape(FAMILY_NAMES.get(family, family).capitalize())}, across tasks</h3>"
         "<p class='note'>Each task's overall verdict ranked within the task and averaged over the tasks "

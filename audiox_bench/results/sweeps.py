@@ -16,6 +16,9 @@ from audiox_bench.core import registry
 from audiox_bench.core.errors import AudioxError
 from audiox_bench.core.spec import format_value, parse_spec
 from audiox_bench.results.ranking import Comparison
+from audiox_bench.results.tables import FAMILY_NAMES
+
+FAMILY_CODES = {name: code for code, name in FAMILY_NAMES.items()}  # the tables' "sources" -> "source"
 
 SWEEP_COLUMNS = (
     "task",
@@ -94,13 +97,16 @@ def sweep_frame(
 ) -> pd.DataFrame:
     """Per setting, kind of components, score and explainer: the mean with its interval, the best of the
     setting, and whether the leaderboard's test separates the explainer from it (None where the explainer
-    is not ranked there). Columns :data:`SWEEP_COLUMNS`; settings whose value is None are the default's."""
+    is not ranked there); explainers without a value at a setting are left out. Columns :data:`SWEEP_COLUMNS`;
+    settings whose value is None are the default's."""
     rows = []
     wanted = set(scores)
     for value, task_spec in sweep.settings:
-        board = leaderboard[(leaderboard["task"] == task_spec) & leaderboard["metric"].isin(wanted)]
+        board = leaderboard[
+            (leaderboard["task"] == task_spec) & leaderboard["metric"].isin(wanted) & (leaderboard["n"] > 0)
+        ]
         for row in board.itertuples(index=False):
-            comparison = comparisons.get((task_spec, row.metric, row.family))
+            comparison = comparisons.get((task_spec, row.metric, FAMILY_CODES.get(row.family, row.family)))
             ranked = comparison is not None and row.explainer in comparison.explainers
             best = comparison.explainers[0] if comparison is not None and comparison.explainers else None
             rows.append(

@@ -34,6 +34,10 @@ def test_a_sweep_is_one_command_and_the_page_plots_it(swept):
     assert set(table["setting"].astype(str)) == {"-3.0", "0.0"} and set(table["knob"]) == {"level_db"}
     assert {"topk_overlap", "faithfulness_correlation"} <= set(table["metric"])
     assert set(table["explainer"]) == {"occlusion:over=slime", "random:over=slime", "energy:over=slime"}
+    assert table["n"].gt(0).all() and table["best"].notna().all()
+    topk = table[table["metric"] == "topk_overlap"]
+    assert topk["separated_from_best"].notna().all()  # every ranked explainer: the tests' word per setting
+    assert not topk[topk["explainer"] == topk["best"]]["separated_from_best"].astype(bool).any()
     page = (swept / "leaderboard.html").read_text()
     assert "Difficulty sweeps" in page and "vocals: level_db" in page
     assert any(p.name.startswith("sweep_vocals_level_db") for p in (swept / "figures").iterdir())

@@ -99,11 +99,16 @@ class Cost:
         Of those, answered by the cache (first requested in the block but evaluated before it).
     cached_seconds : float
         What the cached inputs cost when they were first evaluated.
+    shared_seconds : float
+        What results shared by every explainer of an instance and read from a cache (the exact Shapley
+        values) cost when first computed (:func:`charge_shared`), so a metric's cost reads as if it had run
+        alone.
     """
 
     inputs: int = 0
     cache_hits: int = 0
     cached_seconds: float = 0.0
+    shared_seconds: float = 0.0
     seen: set[tuple[str, bytes]] = field(default_factory=set, repr=False)
 
 
@@ -119,6 +124,13 @@ def cost_meter() -> Iterator[Cost]:
         yield cost
     finally:
         _METER.reset(token)
+
+
+def charge_shared(seconds: float) -> None:
+    """Count ``seconds`` of a shared result read from a cache against the open :func:`cost_meter`, if any."""
+    meter = _METER.get()
+    if meter is not None:
+        meter.shared_seconds += seconds
 
 
 class PredictionCache:

@@ -22,7 +22,7 @@ from audiox_bench.core.classifier import Classifier
 from audiox_bench.core.components import Factorization, fingerprint
 from audiox_bench.core.disk_cache import cache_dir, cache_key, load_arrays, save_arrays
 from audiox_bench.perturbation.masks import all_masks
-from audiox_bench.perturbation.prediction_cache import cost_meter, prediction_cache
+from audiox_bench.perturbation.prediction_cache import charge_shared, cost_meter, prediction_cache
 
 SHAPLEY_DIR = "shapley"
 
@@ -125,6 +125,7 @@ def shapley_game(model: Classifier, factorization: Factorization, target: int, d
         path = cache_dir() / SHAPLEY_DIR / f"{key}.npz"
         stored = load_arrays(path)
         if stored is not None and stored.get("values", np.empty(0)).shape == (d,):
+            charge_shared(float(stored["seconds"]))  # a metric's cost reads as if it had computed them
             return ShapleyGame(
                 stored["values"],
                 float(stored["full"]),
@@ -138,6 +139,7 @@ def shapley_game(model: Classifier, factorization: Factorization, target: int, d
     with cost_meter() as cost:  # inputs an explainer already asked for count at what they cost then
         scores = prediction_cache(model).predict(model, factorization, masks)[:, int(target)]
     phi = exact_shapley(masks, scores)
+    charge_shared(cost.cached_seconds)  # inputs an explainer evaluated before: counted as if evaluated now
     seconds = time.perf_counter() - start + cost.cached_seconds
     game = ShapleyGame(phi, float(scores[0]), float(scores[-1]), len(masks), seconds)
     if path is not None:

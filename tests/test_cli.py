@@ -53,6 +53,7 @@ def test_run_directory_contents(tiny_run):
     assert validity[task]["passed"] and {c["name"] for c in validity[task]["checks"]} == {
         "accuracy_t_dr-gtr",
         "accuracy_t_dr-pno",
+        "drums_reliance",
     }
     table = pd.read_csv(out / "leaderboard.csv")
     assert list(table.columns) == LEADERBOARD_COLUMNS

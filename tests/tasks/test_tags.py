@@ -5,6 +5,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import librosa
@@ -484,7 +485,8 @@ def test_guided_grad_cam_is_captums_on_a_layer_over_time(tiny_tags):
     forward = _Probability(model, network).eval()
     inputs = torch.tensor(factorization.features[None])
     target = tiny_tags.target_for(example)
-    with torch.enable_grad():
+    with torch.enable_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Captum's notes on the hooks it sets
         ours = layer_cells(captum_attr, "GuidedGradCam", forward, network, inputs, inputs, target, None, "nearest", 50)
         layer = network.get_submodule(network.cam_layer)
         theirs = captum_attr.GuidedGradCam(forward, layer).attribute(inputs, target=target)[0].detach().numpy()

@@ -54,7 +54,7 @@ from audiox_bench.core.registry import models
 from audiox_bench.core.task import Task
 from audiox_bench.tasks.stems.banks import db_gain
 from audiox_bench.tasks.stems.multitrack import open_stem_source
-from audiox_bench.tasks.tag_verification import dominance_share, segment_drops, swapped, verified_segments
+from audiox_bench.tasks.tag_verification import at_rms, dominance_share, segment_drops, swapped, verified_segments
 
 # Tags explained, and the source each stands for (MagnaTagATune tag names; a registered model's labels
 # with these names are explained too).
@@ -308,7 +308,9 @@ class TagsTask(Task):
         for a stem of a role the clip does not have."""
         rng = np.random.default_rng([self.seed, SPLIT_CODES[split], clip, 3])
         bank = self.source.split("val" if split == "validity" else "test")
-        same = [s for s in bank[truth] if not np.array_equal(s, stems[truth])] or list(bank[truth])
+        # another stem of the role: the clip's own stem is in the bank at another gain, so compare at equal RMS
+        same = [s for s in bank[truth] if not np.allclose(at_rms(s, stems[truth]), stems[truth], atol=1e-6)]
+        same = same or list(bank[truth])
         absent = [r for r in self.source.roles if r not in stems and r in bank]
         other_role = absent[int(rng.integers(len(absent)))]
         replacements = [same[int(rng.integers(len(same)))], bank[other_role][int(rng.integers(len(bank[other_role])))]]
